@@ -1,0 +1,358 @@
+"""Typed configuration: one frozen dataclass per concern, all checked on creation.
+
+``DetectorConfig`` holds every knob of ``GANomalyDetector`` under the same name as
+the constructor argument, the config file key and the CLI flag (with dashes).
+Sizes left as ``None`` are derived from the data's shape by ``resolve`` (the rule
+is in its docstring). This module must not import torch or any other package
+module than ``exceptions``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from anomaly_gan.exceptions import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+_DEVICES = ("auto", "cpu", "cuda", "mps")
+_NUMERIC_TRANSFORMS = ("robust", "standard", "quantile")
+_THRESHOLD_METHODS = ("fpr", "contamination")
+_SCORE_COMPONENTS = ("recon", "latent", "disc")
+
+
+def _check(condition: bool, name: str, expected: str, value: object) -> None:
+    if not condition:
+        msg = f"parameter '{name}': expected {expected}, found {value!r}"
+        raise ConfigError(msg)
+
+
+def _as_tuple(value: Any) -> tuple[Any, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorConfig:
+    """Every parameter of the tabular GANomaly detector.
+
+    Parameters
+    ----------
+    contamination : float, default=0.1
+        PyOD's expected share of anomalies; sets the threshold only when
+        ``threshold_method="contamination"``.
+    threshold_method : {"fpr", "contamination"}, default="fpr"
+        ``"fpr"`` calibrates the threshold on held-out normal rows so that
+        ``target_fpr`` of them are flagged; ``"contamination"`` uses PyOD's rule on
+        the training scores.
+    target_fpr : float, default=0.01
+        False-positive rate the threshold aims at on normal data.
+    epochs : int or None, default=None
+        Training epochs; ``None`` derives them from the row count (see ``resolve``).
+    batch_size : int or None, default=None
+        Rows per step; ``None`` means ``min(256, max(32, n_rows // 8))``.
+    lr : float, default=2e-4
+        Adam learning rate of both networks (GANomaly paper).
+    hidden_dims : tuple of int or None, default=None
+        Widths of the encoder's hidden layers (the decoder mirrors them).
+    latent_dim : int or None, default=None
+        Size of the latent code.
+    adv_weight, recon_weight, latent_weight : float, default=1, 50, 1
+        Generator loss weights (Akcay et al., 2018, section 3.2).
+    spectral_norm : bool, default=True
+        Spectral normalisation on the discriminator's layers.
+    dropout : float, default=0.0
+        Dropout in the discriminator's hidden layers.
+    validation_fraction : float, default=0.1
+        Share of the normal training rows held out for best-epoch selection and
+        score calibration.
+    score_weights : dict, default={"recon": 1.0, "latent": 0.5, "disc": 0.5}
+        Weights of the normalised components in ``anomaly_score``.
+    numeric_transform : {"robust", "standard", "quantile"}, default="robust"
+        Scaling of numeric columns; ``"robust"`` takes ``log1p`` of heavy-tailed
+        non-negative columns, then centres on the median and scales by the IQR.
+    clip : float, default=10.0
+        Scaled numeric values are clipped to ``[-clip, clip]``.
+    max_categories : int, default=50
+        Largest vocabulary kept per categorical column (plus "other").
+    min_frequency : float, default=0.001
+        Share of rows a category needs to get its own slot.
+    numeric_cols, categorical_cols, boolean_cols : tuple of str or None
+        Explicit column roles; others are inferred from dtypes.
+    id_cols, timestamp_cols, exclude_cols : tuple of str or None
+        Columns never fed to the model.
+    label_col : str or None, default=None
+        A label column in the training frame; never a feature.
+    device : {"auto", "cpu", "cuda", "mps"}, default="auto"
+        ``"auto"`` picks CUDA, then MPS, then CPU.
+    mixed_precision : bool, default=True
+        Autocast on CUDA (ignored elsewhere).
+    random_state : int or None, default=None
+        Seed of every random generator the detector builds.
+    verbose : int, default=0
+        0 silent, 1 progress bar.
+    """
+
+    contamination: float = 0.1
+    threshold_method: str = "fpr"
+    target_fpr: float = 0.01
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float = 2e-4
+    hidden_dims: tuple[int, ...] | None = None
+    latent_dim: int | None = None
+    adv_weight: float = 1.0
+    recon_weight: float = 50.0
+    latent_weight: float = 1.0
+    spectral_norm: bool = True
+    dropout: float = 0.0
+    validation_fraction: float = 0.1
+    score_weights: dict[str, float] = field(
+        default_factory=lambda: {"recon": 1.0, "latent": 0.5, "disc": 0.5}
+    )
+    numeric_transform: str = "robust"
+    clip: float = 10.0
+    max_categories: int = 50
+    min_frequency: float = 0.001
+    numeric_cols: tuple[str, ...] | None = None
+    categorical_cols: tuple[str, ...] | None = None
+    boolean_cols: tuple[str, ...] | None = None
+    id_cols: tuple[str, ...] | None = None
+    timestamp_cols: tuple[str, ...] | None = None
+    exclude_cols: tuple[str, ...] | None = None
+    label_col: str | None = None
+    device: str = "auto"
+    mixed_precision: bool = True
+    random_state: int | None = None
+    verbose: int = 0
+
+    def __post_init__(self) -> None:
+        for name in (
+            "numeric_cols",
+            "categorical_cols",
+            "boolean_cols",
+            "id_cols",
+            "timestamp_cols",
+            "exclude_cols",
+        ):
+            object.__setattr__(self, name, _as_tuple(getattr(self, name)))
+        if self.hidden_dims is not None:
+            object.__setattr__(self, "hidden_dims", tuple(self.hidden_dims))
+        if self.score_weights is None:
+            object.__setattr__(self, "score_weights", DetectorConfig().score_weights)
+        object.__setattr__(self, "score_weights", dict(self.score_weights))
+        self._validate()
+
+    def _validate(self) -> None:  # noqa: C901 - a flat list of checks
+        _check(
+            isinstance(self.contamination, (int, float))
+            and 0 < self.contamination <= 0.5,
+            "contamination",
+            "a number in (0, 0.5]",
+            self.contamination,
+        )
+        _check(
+            self.threshold_method in _THRESHOLD_METHODS,
+            "threshold_method",
+            f"one of {', '.join(_THRESHOLD_METHODS)}",
+            self.threshold_method,
+        )
+        _check(
+            isinstance(self.target_fpr, (int, float)) and 0 < self.target_fpr < 1,
+            "target_fpr",
+            "a number in (0, 1)",
+            self.target_fpr,
+        )
+        for name in ("epochs", "batch_size", "latent_dim"):
+            value = getattr(self, name)
+            _check(
+                value is None or (_is_int(value) and value >= 1),
+                name,
+                "a positive integer or None",
+                value,
+            )
+        _check(
+            self.hidden_dims is None
+            or (len(self.hidden_dims) >= 1 and all(_is_int(h) and h >= 1 for h in self.hidden_dims)),
+            "hidden_dims",
+            "a non-empty list of positive integers or None",
+            self.hidden_dims,
+        )
+        for name in ("lr", "clip"):
+            value = getattr(self, name)
+            _check(
+                isinstance(value, (int, float)) and value > 0 and math.isfinite(value),
+                name,
+                "a positive number",
+                value,
+            )
+        for name in ("adv_weight", "recon_weight", "latent_weight"):
+            value = getattr(self, name)
+            _check(
+                isinstance(value, (int, float)) and value >= 0,
+                name,
+                "a non-negative number",
+                value,
+            )
+        _check(
+            isinstance(self.dropout, (int, float)) and 0 <= self.dropout < 1,
+            "dropout",
+            "a number in [0, 1)",
+            self.dropout,
+        )
+        _check(
+            isinstance(self.validation_fraction, (int, float))
+            and 0 < self.validation_fraction < 0.5,
+            "validation_fraction",
+            "a number in (0, 0.5)",
+            self.validation_fraction,
+        )
+        unknown = sorted(set(self.score_weights) - set(_SCORE_COMPONENTS))
+        _check(
+            not unknown,
+            "score_weights",
+            f"keys among {', '.join(_SCORE_COMPONENTS)}",
+            unknown,
+        )
+        _check(
+            all(
+                isinstance(w, (int, float)) and w >= 0
+                for w in self.score_weights.values()
+            )
+            and sum(self.score_weights.values()) > 0,
+            "score_weights",
+            "non-negative weights with a positive sum",
+            self.score_weights,
+        )
+        _check(
+            self.numeric_transform in _NUMERIC_TRANSFORMS,
+            "numeric_transform",
+            f"one of {', '.join(_NUMERIC_TRANSFORMS)}",
+            self.numeric_transform,
+        )
+        _check(
+            _is_int(self.max_categories) and self.max_categories >= 1,
+            "max_categories",
+            "a positive integer",
+            self.max_categories,
+        )
+        _check(
+            isinstance(self.min_frequency, (int, float)) and 0 <= self.min_frequency < 1,
+            "min_frequency",
+            "a number in [0, 1)",
+            self.min_frequency,
+        )
+        _check(
+            self.device in _DEVICES or str(self.device).startswith("cuda:"),
+            "device",
+            f"one of {', '.join(_DEVICES)} or 'cuda:N'",
+            self.device,
+        )
+        _check(
+            self.random_state is None or _is_int(self.random_state),
+            "random_state",
+            "an integer or None",
+            self.random_state,
+        )
+        _check(_is_int(self.verbose), "verbose", "an integer", self.verbose)
+
+    # ------------------------------------------------------------------ sizes
+    def resolve(self, n_rows: int, n_features: int) -> ResolvedSizes:
+        """Fill the sizes left as ``None`` by rule from the data's shape.
+
+        The rule (documented in ``docs/model.md``):
+
+        - ``hidden_dims``: two layers, ``h1 = clip(2 * n_features, 32, 256)`` and
+          ``h2 = max(16, h1 // 2)``;
+        - ``latent_dim``: ``clip(ceil(n_features / 4), 4, 32)`` and never above
+          ``h2``;
+        - ``batch_size``: ``clip(n_rows // 8, 32, 256)``;
+        - ``epochs``: enough for about 3,000 optimiser steps, clipped to
+          ``[10, 200]``.
+        """
+        h1 = self.hidden_dims[0] if self.hidden_dims else min(256, max(32, 2 * n_features))
+        hidden = self.hidden_dims or (h1, max(16, h1 // 2))
+        latent = self.latent_dim or min(32, max(4, math.ceil(n_features / 4)), hidden[-1])
+        batch = self.batch_size or min(256, max(32, n_rows // 8))
+        steps_per_epoch = max(1, math.ceil(n_rows / batch))
+        epochs = self.epochs or min(200, max(10, math.ceil(3000 / steps_per_epoch)))
+        return ResolvedSizes(
+            hidden_dims=tuple(int(h) for h in hidden),
+            latent_dim=int(latent),
+            batch_size=int(batch),
+            epochs=int(epochs),
+        )
+
+    # ------------------------------------------------------------- round trip
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict of every field."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "config") -> DetectorConfig:
+        """Build a config from a dict, refusing unknown keys."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            msg = (
+                f"{source}: unknown parameter '{unknown[0]}'; expected one of "
+                f"the detector's parameters (see docs/configuration.md)"
+            )
+            raise ConfigError(msg)
+        return cls(**data)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> DetectorConfig:
+        """Read a TOML or JSON config file (keys as the constructor arguments)."""
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            msg = f"config file '{path}': cannot be read ({exc.strerror})"
+            raise ConfigError(msg) from exc
+        try:
+            if path.suffix.lower() == ".json":
+                data = json.loads(raw)
+            else:
+                data = tomllib.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
+            msg = f"config file '{path}': expected valid {kind}, {exc}"
+            raise ConfigError(msg) from exc
+        if not isinstance(data, dict):
+            msg = f"config file '{path}': expected a table of parameters"
+            raise ConfigError(msg)
+        # A TOML file may group the parameters under [detector].
+        if set(data) == {"detector"} and isinstance(data["detector"], dict):
+            data = data["detector"]
+        return cls.from_dict(data, source=f"config file '{path}'")
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedSizes:
+    """Network and training sizes after the rule of ``DetectorConfig.resolve``."""
+
+    hidden_dims: tuple[int, ...]
+    latent_dim: int
+    batch_size: int
+    epochs: int
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -1,0 +1,516 @@
+"""``GANomalyDetector``: the PyOD-compatible face of the tabular GANomaly model.
+
+It wires the parts together: ``TabularPreprocessor`` encodes the table,
+``GanTrainer`` trains the networks of ``models.tabular`` on normal rows,
+``ScoreCalibrator`` turns residuals into a calibrated score, and ``artifacts``
+saves and verifies the model directory. The detector itself is never pickled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from pyod.models.base import BaseDetector
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from anomaly_gan import __version__
+from anomaly_gan.artifacts import FORMAT_VERSION, load_model_dir, save_model_dir
+from anomaly_gan.config import DetectorConfig, ResolvedSizes
+from anomaly_gan.exceptions import ArtifactError, SchemaError
+from anomaly_gan.models.tabular import TabularDiscriminator, TabularGenerator
+from anomaly_gan.preprocessing import TabularPreprocessor, TransformReport, warn_report
+from anomaly_gan.scoring import (
+    COMPONENTS,
+    ScoreCalibrator,
+    Scores,
+    threshold_for_contamination,
+    top_features,
+)
+from anomaly_gan.training import GanTrainer, compute_residuals, resolve_device
+
+logger = logging.getLogger(__name__)
+
+_MIN_ROWS = 8
+_PREPROCESSOR_PARAMS = (
+    "numeric_transform",
+    "clip",
+    "max_categories",
+    "min_frequency",
+    "numeric_cols",
+    "categorical_cols",
+    "boolean_cols",
+    "id_cols",
+    "timestamp_cols",
+    "exclude_cols",
+    "label_col",
+)
+
+
+class GANomalyDetector(BaseDetector):  # type: ignore[misc]
+    """GANomaly anomaly detector for tabular data (numeric and categorical).
+
+    Trained on normal rows only. The anomaly score combines the reconstruction
+    residual, the latent residual and the discriminator-feature residual, each
+    normalised on held-out normal rows; the threshold is calibrated on the same
+    rows for a target false-positive rate. Higher scores are more anomalous.
+
+    Parameters
+    ----------
+    All parameters are keyword-only and documented in
+    :class:`anomaly_gan.config.DetectorConfig`; ``checkpoint_dir`` (path or None)
+    additionally names a folder for per-epoch checkpoints that ``fit(...,
+    resume=True)`` continues from.
+
+    Attributes
+    ----------
+    decision_scores_ : ndarray of shape (n_samples,)
+        Scores of the training rows (PyOD).
+    threshold_ : float
+        Rows scoring above it are flagged.
+    labels_ : ndarray of shape (n_samples,)
+        0/1 flags of the training rows.
+    config_ : DetectorConfig
+        The checked parameters.
+    sizes_ : ResolvedSizes
+        Network and training sizes after the shape rule.
+    preprocessor_ : TabularPreprocessor
+    calibrator_ : ScoreCalibrator
+    history_ : list of dict
+        Per-epoch losses and timings.
+    best_epoch_ : int
+        Epoch whose weights were kept (lowest validation loss).
+    device_ : torch.device
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when fitted on a DataFrame.
+
+    Examples
+    --------
+    >>> from anomaly_gan import GANomalyDetector, make_transactions
+    >>> frame = make_transactions(5_000, fraud_rate=0.0, random_state=0)
+    >>> det = GANomalyDetector(epochs=2, id_cols=["transaction_id", "card_id"],
+    ...                        timestamp_cols=["timestamp"],
+    ...                        exclude_cols=["is_fraud", "fraud_type"],
+    ...                        random_state=0).fit(frame)
+    >>> det.decision_function(frame.head(3)).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        *,
+        contamination: float = 0.1,
+        threshold_method: str = "fpr",
+        target_fpr: float = 0.01,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        lr: float = 2e-4,
+        hidden_dims: Any = None,
+        latent_dim: int | None = None,
+        adv_weight: float = 1.0,
+        recon_weight: float = 50.0,
+        latent_weight: float = 1.0,
+        spectral_norm: bool = True,
+        dropout: float = 0.0,
+        validation_fraction: float = 0.1,
+        score_weights: dict[str, float] | None = None,
+        numeric_transform: str = "robust",
+        clip: float = 10.0,
+        max_categories: int = 50,
+        min_frequency: float = 0.001,
+        numeric_cols: Any = None,
+        categorical_cols: Any = None,
+        boolean_cols: Any = None,
+        id_cols: Any = None,
+        timestamp_cols: Any = None,
+        exclude_cols: Any = None,
+        label_col: str | None = None,
+        device: str = "auto",
+        mixed_precision: bool = True,
+        random_state: int | None = None,
+        verbose: int = 0,
+        checkpoint_dir: str | Path | None = None,
+    ) -> None:
+        super().__init__(contamination=contamination)
+        self.threshold_method = threshold_method
+        self.target_fpr = target_fpr
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.hidden_dims = hidden_dims
+        self.latent_dim = latent_dim
+        self.adv_weight = adv_weight
+        self.recon_weight = recon_weight
+        self.latent_weight = latent_weight
+        self.spectral_norm = spectral_norm
+        self.dropout = dropout
+        self.validation_fraction = validation_fraction
+        self.score_weights = score_weights
+        self.numeric_transform = numeric_transform
+        self.clip = clip
+        self.max_categories = max_categories
+        self.min_frequency = min_frequency
+        self.numeric_cols = numeric_cols
+        self.categorical_cols = categorical_cols
+        self.boolean_cols = boolean_cols
+        self.id_cols = id_cols
+        self.timestamp_cols = timestamp_cols
+        self.exclude_cols = exclude_cols
+        self.label_col = label_col
+        self.device = device
+        self.mixed_precision = mixed_precision
+        self.random_state = random_state
+        self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, X: Any, y: Any = None, *, resume: bool = False) -> GANomalyDetector:
+        """Train on normal rows.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Normal training rows; mixed types allowed in a DataFrame.
+        y : ignored
+            Present for API consistency.
+        resume : bool, default=False
+            Continue from the checkpoint in ``checkpoint_dir`` when there is one.
+
+        Returns
+        -------
+        self : GANomalyDetector
+        """
+        params = self.get_params()
+        params.pop("checkpoint_dir")
+        self.config_ = DetectorConfig.from_dict(params, source="GANomalyDetector")
+        self._set_n_classes(None)
+        frame = self._validate_input(X, reset=True)
+        if len(frame) < _MIN_ROWS:
+            msg = f"training data: expected at least {_MIN_ROWS} rows, found {len(frame)}"
+            raise SchemaError(msg)
+        started = time.perf_counter()
+        rng = np.random.default_rng(self.config_.random_state)
+        order = rng.permutation(len(frame))
+        n_val = max(2, round(self.config_.validation_fraction * len(frame)))
+        val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+        pre_params = {name: getattr(self.config_, name) for name in _PREPROCESSOR_PARAMS}
+        self.preprocessor_ = TabularPreprocessor(**pre_params).fit(frame.iloc[train_idx])
+        train_report = TransformReport()
+        encoded = self.preprocessor_.transform_with_report(frame, train_report)
+        self.fingerprint_ = _fingerprint(frame)
+        self.sizes_ = self.config_.resolve(len(train_idx), encoded.shape[1])
+        self.device_ = resolve_device(self.config_.device)
+        n_encoded = encoded.shape[1]
+        trainer = GanTrainer(
+            build=lambda: self._build_networks(n_encoded),
+            sizes=self.sizes_,
+            lr=self.config_.lr,
+            weights={
+                "adv_weight": self.config_.adv_weight,
+                "recon_weight": self.config_.recon_weight,
+                "latent_weight": self.config_.latent_weight,
+            },
+            device=self.device_,
+            mixed_precision=self.config_.mixed_precision,
+            random_state=self.config_.random_state,
+            verbose=self.config_.verbose,
+            checkpoint_dir=Path(self.checkpoint_dir) if self.checkpoint_dir else None,
+            fingerprint=self._run_fingerprint(),
+        )
+        result = trainer.fit(encoded[train_idx], encoded[val_idx], resume=resume)
+        self.generator_, self.discriminator_ = result.generator, result.discriminator
+        self.history_ = result.history
+        self.best_epoch_ = result.best_epoch
+        residuals, _ = compute_residuals(self.generator_, self.discriminator_, encoded, self.device_)
+        val_residuals = type(residuals)(*(part[val_idx] for part in residuals))
+        slices = list(self.preprocessor_.feature_slices_.values())
+        self.calibrator_ = ScoreCalibrator.fit(
+            val_residuals,
+            slices,
+            self.config_.score_weights,
+            target_fpr=self.config_.target_fpr,
+        )
+        self.decision_scores_ = self.calibrator_.score(residuals).anomaly_score
+        self.validation_index_ = val_idx
+        self._finish_threshold()
+        self.fit_seconds_ = time.perf_counter() - started
+        logger.info(
+            "trained on %d rows (%d held out) in %.1f s; best epoch %d of %d",
+            len(train_idx), len(val_idx), self.fit_seconds_, self.best_epoch_, self.sizes_.epochs,
+        )
+        return self
+
+    def _build_networks(self, n_encoded: int) -> tuple[TabularGenerator, TabularDiscriminator]:
+        gen = TabularGenerator(n_encoded, self.sizes_.hidden_dims, self.sizes_.latent_dim)
+        disc = TabularDiscriminator(
+            n_encoded,
+            self.sizes_.hidden_dims,
+            spectral_norm=self.config_.spectral_norm,
+            dropout=self.config_.dropout,
+        )
+        return gen, disc
+
+    def _run_fingerprint(self) -> str:
+        config = {k: v for k, v in self.config_.to_dict().items() if k != "verbose"}
+        blob = repr(sorted(config.items())) + self.fingerprint_ + repr(self.sizes_)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def _finish_threshold(self) -> None:
+        if self.config_.threshold_method == "contamination":
+            self.threshold_ = threshold_for_contamination(
+                self.decision_scores_, float(self.config_.contamination)
+            )
+        else:
+            self.threshold_ = self.calibrator_.threshold
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
+        self._mu = float(np.mean(self.decision_scores_))
+        self._sigma = float(np.std(self.decision_scores_))
+
+    # ---------------------------------------------------------------- inputs
+    def _validate_input(self, X: Any, *, reset: bool) -> pd.DataFrame:
+        """Turn X into a DataFrame, recording (reset) or checking its shape."""
+        if isinstance(X, pd.DataFrame):
+            if reset:
+                self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+                self.n_features_in_ = X.shape[1]
+            return X
+        array = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=1)
+        if reset:
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            self.n_features_in_ = array.shape[1]
+            self._array_input = True
+        elif array.shape[1] != self.n_features_in_:
+            msg = (
+                f"X has {array.shape[1]} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input"
+            )
+            raise ValueError(msg)
+        if getattr(self, "_array_input", False) or not hasattr(self, "feature_names_in_"):
+            names = [f"x{i}" for i in range(array.shape[1])]
+        else:
+            names = [str(c) for c in self.feature_names_in_]
+        return pd.DataFrame(array, columns=names)
+
+    # --------------------------------------------------------------- scoring
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Anomaly scores, higher for more anomalous rows.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        anomaly_scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "calibrator_")
+        scores, _, _ = self._score_frame(self._validate_input(X, reset=False))
+        return scores.anomaly_score
+
+    def score_components(self, X: Any) -> pd.DataFrame:
+        """Score and flag with each normalised component.
+
+        Returns
+        -------
+        DataFrame with columns ``anomaly_score``, ``is_anomaly`` (0/1) and
+        ``score_recon``, ``score_latent``, ``score_disc``.
+        """
+        check_is_fitted(self, "calibrator_")
+        scores, _, _ = self._score_frame(self._validate_input(X, reset=False))
+        return self._components_frame(scores)
+
+    def explain(self, X: Any, top_k: int = 3) -> pd.DataFrame:
+        """The ``top_k`` features behind each row's reconstruction residual.
+
+        Returns
+        -------
+        DataFrame with, for k = 1..top_k, ``feature_k`` (column name),
+        ``share_k`` (its share of the row's scaled residual), ``value_k`` (the
+        row's value) and ``expected_k`` (the value the model reconstructed).
+        """
+        check_is_fitted(self, "calibrator_")
+        frame = self._validate_input(X, reset=False)
+        scores, x_hat, _ = self._score_frame(frame)
+        return self._explain_frame(frame, scores, x_hat, top_k)
+
+    def _score_frame(
+        self, frame: pd.DataFrame, report: TransformReport | None = None, *, row_offset: int = 0
+    ) -> tuple[Scores, np.ndarray, TransformReport]:
+        """Unvalidated scoring of a frame: scores, reconstructions, transform report."""
+        if report is None:
+            report = TransformReport()
+            encoded = self.preprocessor_.transform_with_report(frame, report)
+            warn_report(report, stacklevel=4)
+        else:
+            encoded = self.preprocessor_.transform_with_report(frame, report, row_offset=row_offset)
+        residuals, x_hat = compute_residuals(self.generator_, self.discriminator_, encoded, self.device_)
+        return self.calibrator_.score(residuals), x_hat, report
+
+    def _components_frame(self, scores: Scores) -> pd.DataFrame:
+        data = {
+            "anomaly_score": scores.anomaly_score,
+            "is_anomaly": (scores.anomaly_score > self.threshold_).astype(np.int8),
+        }
+        for name in COMPONENTS:
+            data[f"score_{name}"] = scores.components[name]
+        return pd.DataFrame(data)
+
+    def _explain_frame(
+        self, frame: pd.DataFrame, scores: Scores, x_hat: np.ndarray, top_k: int
+    ) -> pd.DataFrame:
+        names = self.preprocessor_.required_columns_
+        index, share = top_features(scores.feature_residuals, names, top_k)
+        expected = self.preprocessor_.expected_values(x_hat)
+        rows = np.arange(len(frame))
+        out: dict[str, Any] = {}
+        for k in range(index.shape[1]):
+            cols = index[:, k]
+            out[f"feature_{k + 1}"] = np.asarray(names, dtype=object)[cols]
+            out[f"share_{k + 1}"] = share[:, k]
+            out[f"value_{k + 1}"] = _pick(frame[names], rows, cols)
+            out[f"expected_{k + 1}"] = _pick(expected, rows, cols)
+        return pd.DataFrame(out, index=frame.index)
+
+    # ----------------------------------------------------------- persistence
+    def save(self, path: str | Path) -> Path:
+        """Write the model directory (atomic); see ``anomaly_gan.artifacts``."""
+        check_is_fitted(self, "calibrator_")
+        tensors = {f"generator.{k}": v for k, v in self.generator_.state_dict().items()}
+        tensors.update({f"discriminator.{k}": v for k, v in self.discriminator_.state_dict().items()})
+        tensors["decision_scores"] = torch.as_tensor(self.decision_scores_, dtype=torch.float64)
+        n_encoded = len(self.preprocessor_.output_names_)
+        parts = {
+            "config": {
+                "modality": "tabular",
+                "params": self.config_.to_dict(),
+                "sizes": {
+                    "hidden_dims": list(self.sizes_.hidden_dims),
+                    "latent_dim": self.sizes_.latent_dim,
+                    "batch_size": self.sizes_.batch_size,
+                    "epochs": self.sizes_.epochs,
+                },
+                "n_encoded": n_encoded,
+                "n_features_in": self.n_features_in_,
+                "feature_names_in": (
+                    [str(c) for c in self.feature_names_in_]
+                    if hasattr(self, "feature_names_in_")
+                    else None
+                ),
+            },
+            "preprocessor": self.preprocessor_.to_dict(),
+            "scorer": {
+                "calibrator": self.calibrator_.to_dict(),
+                "threshold": float(self.threshold_),
+                "threshold_method": self.config_.threshold_method,
+            },
+            "history": {"epochs": self.history_, "best_epoch": self.best_epoch_},
+            "metadata": {
+                "anomaly_gan_version": __version__,
+                "format_version": FORMAT_VERSION,
+                "torch_version": torch.__version__,
+                "numpy_version": np.__version__,
+                "python_version": platform.python_version(),
+                "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "training_fingerprint": self.fingerprint_,
+                "n_training_rows": len(self.decision_scores_),
+                "fit_seconds": getattr(self, "fit_seconds_", None),
+                "device": str(self.device_),
+                "feature_schema": self.preprocessor_.describe_schema(),
+                "excluded_columns": self.preprocessor_.excluded_,
+            },
+        }
+        return save_model_dir(path, tensors=tensors, parts=parts)
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str = "cpu") -> GANomalyDetector:
+        """Verify and load a model directory written by ``save``.
+
+        Raises
+        ------
+        ArtifactError
+            The directory is missing, altered, truncated or of a newer format.
+        """
+        tensors, parts = load_model_dir(path)
+        config = parts["config"]
+        if config.get("modality") != "tabular":
+            msg = f"model '{path}': expected a tabular model, found modality {config.get('modality')!r}"
+            raise ArtifactError(msg)
+        try:
+            det = cls(**config["params"])
+            det.config_ = DetectorConfig.from_dict(config["params"])
+            sizes = config["sizes"]
+            det.sizes_ = ResolvedSizes(
+                hidden_dims=tuple(sizes["hidden_dims"]),
+                latent_dim=int(sizes["latent_dim"]),
+                batch_size=int(sizes["batch_size"]),
+                epochs=int(sizes["epochs"]),
+            )
+            det.preprocessor_ = TabularPreprocessor.from_dict(parts["preprocessor"])
+            det.calibrator_ = ScoreCalibrator.from_dict(parts["scorer"]["calibrator"])
+            det.threshold_ = float(parts["scorer"]["threshold"])
+            det.n_features_in_ = int(config["n_features_in"])
+            if config.get("feature_names_in") is not None:
+                det.feature_names_in_ = np.asarray(config["feature_names_in"], dtype=object)
+            else:
+                det._array_input = True
+            gen, disc = det._build_networks(int(config["n_encoded"]))
+            gen.load_state_dict(_prefixed(tensors, "generator."))
+            disc.load_state_dict(_prefixed(tensors, "discriminator."))
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            msg = f"model '{path}': contents do not match what this version writes ({exc.__class__.__name__}: {exc})"
+            raise ArtifactError(msg) from exc
+        det.device_ = resolve_device(device)
+        det.generator_ = gen.to(det.device_).eval()
+        det.discriminator_ = disc.to(det.device_).eval()
+        det.history_ = parts["history"]["epochs"]
+        det.best_epoch_ = int(parts["history"]["best_epoch"])
+        det.metadata_ = parts["metadata"]
+        det.fingerprint_ = parts["metadata"].get("training_fingerprint", "")
+        det.decision_scores_ = tensors["decision_scores"].numpy().astype(np.float64)
+        det.labels_ = (det.decision_scores_ > det.threshold_).astype(int)
+        det._mu = float(np.mean(det.decision_scores_))
+        det._sigma = float(np.std(det.decision_scores_))
+        det._set_n_classes(None)
+        return det
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+def _prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def _pick(frame: pd.DataFrame, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Per row, the value of the column given by ``cols``."""
+    values = np.empty(len(rows), dtype=object)
+    for j in np.unique(cols):
+        mask = cols == j
+        values[mask] = frame.iloc[rows[mask], int(j)].to_numpy(dtype=object)
+    return values
+
+
+def _fingerprint(frame: pd.DataFrame) -> str:
+    digest = hashlib.sha256()
+    digest.update(repr([str(c) for c in frame.columns]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+__all__ = ["GANomalyDetector", "NotFittedError"]

@@ -1,0 +1,194 @@
+"""Turn raw residuals into one calibrated anomaly score, a threshold and reasons.
+
+Pure numpy. Inputs are the raw residuals of a batch of encoded rows:
+``recon`` (|x - x_hat| per encoded column), ``latent`` (mean squared
+``z - z_hat`` per row) and ``disc`` (mean squared difference of the
+discriminator's features of ``x`` and ``x_hat``). ``ScoreCalibrator`` learns on
+held-out *normal* rows:
+
+1. a scale per model column: the mean of its summed encoded residual, so that
+   hard-to-reconstruct columns do not drown the others;
+2. per component, a robust centre and spread (median, IQR / 1.349);
+3. the threshold: the ``1 - target_fpr`` quantile of the validation scores.
+
+``anomaly_score = sum_c w_c * (c - median_c) / spread_c / sum_c w_c``. It never
+normalises a set with its own statistics. No torch, no pandas here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from anomaly_gan.exceptions import SchemaError
+
+COMPONENTS = ("recon", "latent", "disc")
+_SCALE_FLOOR = 1e-2
+_SPREAD_FLOOR = 1e-6
+
+
+class RawResiduals(NamedTuple):
+    """Residuals of one batch before calibration."""
+
+    recon: np.ndarray  # (n, n_encoded) absolute residual per encoded column
+    latent: np.ndarray  # (n,)
+    disc: np.ndarray  # (n,)
+
+
+class Scores(NamedTuple):
+    """Calibrated output for one batch."""
+
+    anomaly_score: np.ndarray  # (n,)
+    components: dict[str, np.ndarray]  # name -> (n,) normalised component
+    feature_residuals: np.ndarray  # (n, n_columns) scaled residual per model column
+
+
+@dataclass
+class ScoreCalibrator:
+    """Calibration learned on held-out normal rows; JSON round trip.
+
+    Attributes
+    ----------
+    weights : dict of str to float
+        Weight of each normalised component.
+    slices : list of (int, int)
+        Encoded column range of each model column.
+    feature_scale : ndarray of shape (n_columns,)
+        Mean summed residual of each model column on validation rows.
+    center, spread : dict of str to float
+        Robust location and scale of each raw component on validation rows.
+    threshold : float
+        Score above which a row is flagged.
+    """
+
+    weights: dict[str, float]
+    slices: list[tuple[int, int]]
+    feature_scale: np.ndarray
+    center: dict[str, float]
+    spread: dict[str, float]
+    threshold: float = float("inf")
+
+    @classmethod
+    def fit(
+        cls,
+        residuals: RawResiduals,
+        slices: list[tuple[int, int]],
+        weights: dict[str, float],
+        *,
+        target_fpr: float = 0.01,
+    ) -> ScoreCalibrator:
+        """Learn scales, component statistics and the threshold from normal rows."""
+        if residuals.latent.shape[0] < 2:
+            msg = "validation rows: expected at least 2 to calibrate the scorer, found fewer"
+            raise SchemaError(msg)
+        per_feature = _per_feature(residuals.recon, slices)
+        scale = np.maximum(per_feature.mean(axis=0), _SCALE_FLOOR)
+        calibrator = cls(
+            weights={k: float(v) for k, v in weights.items()},
+            slices=[(int(a), int(b)) for a, b in slices],
+            feature_scale=scale,
+            center={},
+            spread={},
+        )
+        raw = calibrator._raw_components(residuals, per_feature / scale)
+        for name, values in raw.items():
+            q1, median, q3 = np.quantile(values, [0.25, 0.5, 0.75])
+            spread = (q3 - q1) / 1.349
+            if not spread > _SPREAD_FLOOR:
+                spread = max(float(np.std(values)), _SPREAD_FLOOR)
+            calibrator.center[name] = float(median)
+            calibrator.spread[name] = float(spread)
+        scores = calibrator.score(residuals).anomaly_score
+        calibrator.threshold = threshold_for_fpr(scores, target_fpr)
+        return calibrator
+
+    def _raw_components(
+        self, residuals: RawResiduals, scaled_features: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        return {
+            "recon": scaled_features.mean(axis=1),
+            "latent": np.asarray(residuals.latent, dtype=np.float64),
+            "disc": np.asarray(residuals.disc, dtype=np.float64),
+        }
+
+    def score(self, residuals: RawResiduals) -> Scores:
+        """Normalise and combine a batch's residuals."""
+        scaled = _per_feature(residuals.recon, self.slices) / self.feature_scale
+        raw = self._raw_components(residuals, scaled)
+        components = {
+            name: (raw[name] - self.center[name]) / self.spread[name] for name in COMPONENTS
+        }
+        total_weight = sum(self.weights.get(name, 0.0) for name in COMPONENTS)
+        score = sum(self.weights.get(name, 0.0) * components[name] for name in COMPONENTS)
+        return Scores(
+            anomaly_score=np.asarray(score, dtype=np.float64) / total_weight,
+            components=components,
+            feature_residuals=scaled,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the calibration as JSON-ready data."""
+        return {
+            "weights": self.weights,
+            "slices": [list(s) for s in self.slices],
+            "feature_scale": [float(v) for v in self.feature_scale],
+            "center": self.center,
+            "spread": self.spread,
+            "threshold": float(self.threshold),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScoreCalibrator:
+        """Rebuild from ``to_dict`` output."""
+        return cls(
+            weights={k: float(v) for k, v in data["weights"].items()},
+            slices=[(int(a), int(b)) for a, b in data["slices"]],
+            feature_scale=np.asarray(data["feature_scale"], dtype=np.float64),
+            center={k: float(v) for k, v in data["center"].items()},
+            spread={k: float(v) for k, v in data["spread"].items()},
+            threshold=float(data["threshold"]),
+        )
+
+
+def threshold_for_fpr(normal_scores: np.ndarray, target_fpr: float) -> float:
+    """Smallest threshold flagging at most ``target_fpr`` of ``normal_scores``.
+
+    A row is flagged when its score is strictly above the threshold.
+    """
+    ordered = np.sort(np.asarray(normal_scores, dtype=np.float64))
+    n = ordered.size
+    allowed = int(np.floor(target_fpr * n))  # rows that may lie above
+    return float(ordered[n - 1 - allowed])
+
+
+def threshold_for_contamination(train_scores: np.ndarray, contamination: float) -> float:
+    """PyOD's rule: the ``1 - contamination`` percentile of the training scores."""
+    return float(np.percentile(train_scores, 100 * (1 - contamination)))
+
+
+def top_features(
+    feature_residuals: np.ndarray, names: list[str], top_k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and shares of the ``top_k`` columns by share of each row's residual.
+
+    Returns
+    -------
+    index : ndarray of shape (n, top_k)
+        Model-column indices, largest share first.
+    share : ndarray of shape (n, top_k)
+        Share of the row's total scaled residual, in [0, 1].
+    """
+    k = min(top_k, len(names))
+    total = feature_residuals.sum(axis=1, keepdims=True)
+    share = feature_residuals / np.where(total > 0, total, 1.0)
+    index = np.argsort(-share, axis=1, kind="stable")[:, :k]
+    return index, np.take_along_axis(share, index, axis=1)
+
+
+def _per_feature(recon: np.ndarray, slices: list[tuple[int, int]]) -> np.ndarray:
+    recon = np.asarray(recon, dtype=np.float64)
+    starts = np.asarray([a for a, _ in slices], dtype=np.intp)
+    # Slices are contiguous and ordered, so one reduceat sums each column's block.
+    return np.add.reduceat(recon, starts, axis=1) if recon.shape[0] else np.zeros((0, len(slices)))

@@ -1,0 +1,358 @@
+"""The GANomaly training loop: device, mixed precision, checkpoints, resume, history.
+
+``GanTrainer`` trains any generator/discriminator pair that follows the
+``models`` contract (generator returns ``GanOutput``, discriminator returns
+``(logit, features)``); tabular and image models share it through the ``build``
+hook. It also runs the scoring forward pass (``compute_residuals``). This module
+and ``detector`` are the only ones that convert between numpy and torch.
+
+Randomness: every draw happens inside ``torch.random.fork_rng`` seeded from
+``random_state``, so the caller's global generators are left as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from anomaly_gan.config import ResolvedSizes
+from anomaly_gan.exceptions import ArtifactError, ConfigError
+from anomaly_gan.models.losses import discriminator_loss, generator_loss
+from anomaly_gan.scoring import RawResiduals
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "checkpoint.pt"
+_D_COLLAPSE = 1e-5  # GANomaly re-initialises D when its loss falls below this
+_SCORE_BATCH = 8192
+
+
+def resolve_device(device: str) -> torch.device:
+    """Map ``"auto"`` to CUDA, then MPS, then CPU; check an explicit choice."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        msg = f"parameter 'device': expected an available device, found {device!r} (no CUDA GPU here); use 'auto' or 'cpu'"
+        raise ConfigError(msg)
+    if device == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            msg = "parameter 'device': expected an available device, found 'mps' (not available here); use 'auto' or 'cpu'"
+            raise ConfigError(msg)
+    return torch.device(device)
+
+
+@dataclass
+class TrainResult:
+    """What training leaves behind."""
+
+    generator: nn.Module
+    discriminator: nn.Module
+    history: list[dict[str, float]]
+    best_epoch: int
+    resumed_from: int | None = None
+
+
+@dataclass
+class GanTrainer:
+    """Adversarial training of a GANomaly generator and discriminator.
+
+    Parameters
+    ----------
+    build : callable returning (generator, discriminator)
+        Builds fresh, untrained networks.
+    sizes : ResolvedSizes
+        Epochs and batch size.
+    lr : float
+        Adam learning rate (betas 0.5, 0.999 as in DCGAN and GANomaly).
+    weights : dict
+        ``adv_weight``, ``recon_weight``, ``latent_weight``.
+    device : torch.device
+    mixed_precision : bool
+        Autocast on CUDA (bfloat16 where supported, else float16 with scaling).
+    random_state : int or None
+    verbose : int
+        1 shows a progress bar with the generator and discriminator losses.
+    checkpoint_dir : Path or None
+        Where a checkpoint is written after every epoch.
+    fingerprint : str
+        Identifies the training data; resume refuses a checkpoint of other data.
+    """
+
+    build: Callable[[], tuple[nn.Module, nn.Module]]
+    sizes: ResolvedSizes
+    lr: float
+    weights: dict[str, float]
+    device: torch.device
+    mixed_precision: bool = True
+    random_state: int | None = None
+    verbose: int = 0
+    checkpoint_dir: Path | None = None
+    fingerprint: str = ""
+    _scaler: Any = field(default=None, init=False, repr=False)
+
+    def fit(self, train: np.ndarray, val: np.ndarray, *, resume: bool = False) -> TrainResult:
+        """Train on ``train``; pick the epoch with the lowest validation loss."""
+        seed = self.random_state if self.random_state is not None else int(np.random.SeedSequence().entropy % 2**31)
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            return self._fit(train, val, seed, resume)
+
+    def _fit(self, train: np.ndarray, val: np.ndarray, seed: int, resume: bool) -> TrainResult:
+        gen, disc = self.build()
+        gen.to(self.device)
+        disc.to(self.device)
+        opt_g = torch.optim.Adam(gen.parameters(), lr=self.lr, betas=(0.5, 0.999))
+        opt_d = torch.optim.Adam(disc.parameters(), lr=self.lr, betas=(0.5, 0.999))
+        shuffle = torch.Generator().manual_seed(seed)
+        history: list[dict[str, float]] = []
+        best: dict[str, Any] = {"epoch": -1, "loss": float("inf"), "gen": None, "disc": None}
+        start_epoch = 0
+        resumed_from = None
+        if resume:
+            state = self._load_checkpoint()
+            if state is not None:
+                gen.load_state_dict(state["gen"])
+                disc.load_state_dict(state["disc"])
+                opt_g.load_state_dict(state["opt_g"])
+                opt_d.load_state_dict(state["opt_d"])
+                shuffle.set_state(state["shuffle_rng"])
+                torch.set_rng_state(state["torch_rng"])
+                history = list(state["history"])
+                best = dict(state["best"])
+                start_epoch = int(state["epoch"]) + 1
+                resumed_from = int(state["epoch"])
+                logger.info("resumed from the checkpoint of epoch %d", resumed_from + 1)
+        self._scaler = self._make_scaler()
+        x_train = torch.as_tensor(train, dtype=torch.float32)
+        x_val = torch.as_tensor(val, dtype=torch.float32)
+        epochs = range(start_epoch, self.sizes.epochs)
+        bar = _progress(epochs, self.verbose)
+        for epoch in bar:
+            started = time.perf_counter()
+            gen.train()
+            disc.train()
+            sums = {"g_loss": 0.0, "d_loss": 0.0, "adversarial": 0.0, "contextual": 0.0, "encoder": 0.0}
+            n_batches = 0
+            order = torch.randperm(x_train.shape[0], generator=shuffle)
+            # Batch norm needs 2+ rows per batch: drop a trailing single row.
+            for batch_idx in _batches(order, self.sizes.batch_size):
+                x = x_train[batch_idx].to(self.device, non_blocking=True)
+                parts = self._step(gen, disc, opt_g, opt_d, x)
+                for key, value in parts.items():
+                    sums[key] += value
+                n_batches += 1
+                if parts["d_loss"] < _D_COLLAPSE:
+                    _reset_parameters(disc)
+            record = {k: v / max(n_batches, 1) for k, v in sums.items()}
+            record["epoch"] = float(epoch + 1)
+            record["val_loss"] = self._val_loss(gen, x_val)
+            seconds = time.perf_counter() - started
+            record["seconds"] = seconds
+            record["rows_per_s"] = x_train.shape[0] / max(seconds, 1e-9)
+            history.append(record)
+            if record["val_loss"] < best["loss"]:
+                best = {
+                    "epoch": epoch,
+                    "loss": record["val_loss"],
+                    "gen": _cpu_state(gen),
+                    "disc": _cpu_state(disc),
+                }
+            if hasattr(bar, "set_postfix"):
+                bar.set_postfix(g=f"{record['g_loss']:.3f}", d=f"{record['d_loss']:.3f}", val=f"{record['val_loss']:.4f}")
+            if self.checkpoint_dir is not None:
+                self._save_checkpoint(epoch, gen, disc, opt_g, opt_d, shuffle, history, best)
+        if best["gen"] is not None:
+            gen.load_state_dict(best["gen"])
+            disc.load_state_dict(best["disc"])
+        gen.eval()
+        disc.eval()
+        return TrainResult(gen, disc, history, int(best["epoch"]) + 1, resumed_from)
+
+    # ----------------------------------------------------------------- steps
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if self.device.type == "cuda" and self.mixed_precision:
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+            return torch.autocast(device_type="cuda", dtype=dtype)
+        return contextlib.nullcontext()
+
+    def _make_scaler(self) -> Any:
+        if self.device.type == "cuda" and self.mixed_precision and not torch.cuda.is_bf16_supported():
+            return torch.amp.GradScaler("cuda")
+        return None
+
+    def _backward(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+        optimizer.zero_grad(set_to_none=True)
+        if self._scaler is not None:
+            self._scaler.scale(loss).backward()
+            self._scaler.step(optimizer)
+            self._scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+
+    def _step(
+        self,
+        gen: nn.Module,
+        disc: nn.Module,
+        opt_g: torch.optim.Optimizer,
+        opt_d: torch.optim.Optimizer,
+        x: torch.Tensor,
+    ) -> dict[str, float]:
+        with self._autocast():
+            out = gen(x)
+            _, f_real = disc(x)
+            _, f_fake = disc(out.x_hat)
+            g = generator_loss(
+                x, out.x_hat, out.z, out.z_hat, f_real.detach(), f_fake, **self.weights
+            )
+        self._backward(g.total, opt_g)
+        with self._autocast():
+            logit_real, _ = disc(x)
+            logit_fake, _ = disc(out.x_hat.detach())
+            d_loss = discriminator_loss(logit_real, logit_fake)
+        self._backward(d_loss, opt_d)
+        return {
+            "g_loss": float(g.total.detach()),
+            "d_loss": float(d_loss.detach()),
+            "adversarial": float(g.adversarial.detach()),
+            "contextual": float(g.contextual.detach()),
+            "encoder": float(g.encoder.detach()),
+        }
+
+    @torch.no_grad()
+    def _val_loss(self, gen: nn.Module, x_val: torch.Tensor) -> float:
+        gen.eval()
+        total = 0.0
+        recon_w = self.weights.get("recon_weight", 50.0)
+        latent_w = self.weights.get("latent_weight", 1.0)
+        for start in range(0, x_val.shape[0], _SCORE_BATCH):
+            x = x_val[start : start + _SCORE_BATCH].to(self.device)
+            out = gen(x)
+            contextual = (out.x_hat.float() - x).abs().mean(dim=1)
+            encoder = (out.z_hat.float() - out.z.float()).pow(2).mean(dim=1)
+            total += float((recon_w * contextual + latent_w * encoder).sum())
+        return total / max(x_val.shape[0], 1)
+
+    # ----------------------------------------------------------- checkpoints
+    def _save_checkpoint(
+        self,
+        epoch: int,
+        gen: nn.Module,
+        disc: nn.Module,
+        opt_g: torch.optim.Optimizer,
+        opt_d: torch.optim.Optimizer,
+        shuffle: torch.Generator,
+        history: list[dict[str, float]],
+        best: dict[str, Any],
+    ) -> None:
+        assert self.checkpoint_dir is not None
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        state = {
+            "epoch": epoch,
+            "fingerprint": self.fingerprint,
+            "gen": _cpu_state(gen),
+            "disc": _cpu_state(disc),
+            "opt_g": opt_g.state_dict(),
+            "opt_d": opt_d.state_dict(),
+            "shuffle_rng": shuffle.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "history": history,
+            "best": best,
+        }
+        target = self.checkpoint_dir / CHECKPOINT_NAME
+        tmp = target.with_suffix(".pt.tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, target)
+
+    def _load_checkpoint(self) -> dict[str, Any] | None:
+        if self.checkpoint_dir is None:
+            return None
+        path = self.checkpoint_dir / CHECKPOINT_NAME
+        if not path.exists():
+            logger.info("no checkpoint in %s: training from the start", self.checkpoint_dir)
+            return None
+        try:
+            state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - torch raises many types here
+            msg = f"checkpoint '{path}': cannot be read ({exc.__class__.__name__}); delete it to start over"
+            raise ArtifactError(msg) from exc
+        if state.get("fingerprint") != self.fingerprint:
+            msg = (
+                f"checkpoint '{path}': expected a run on the same data and settings, "
+                "found one of other data or settings; delete it or drop --resume"
+            )
+            raise ArtifactError(msg)
+        return state
+
+
+@torch.no_grad()
+def compute_residuals(
+    gen: nn.Module, disc: nn.Module, x: np.ndarray, device: torch.device
+) -> tuple[RawResiduals, np.ndarray]:
+    """Score forward pass: raw residuals and the reconstructions, as numpy."""
+    gen.eval()
+    disc.eval()
+    recon_parts, latent_parts, disc_parts, xhat_parts = [], [], [], []
+    tensor = torch.as_tensor(x, dtype=torch.float32)
+    for start in range(0, tensor.shape[0], _SCORE_BATCH):
+        xb = tensor[start : start + _SCORE_BATCH].to(device)
+        out = gen(xb)
+        _, f_real = disc(xb)
+        _, f_fake = disc(out.x_hat)
+        x_hat = out.x_hat.float()
+        recon_parts.append((x_hat - xb).abs().cpu().numpy())
+        latent_parts.append((out.z_hat.float() - out.z.float()).pow(2).mean(dim=1).cpu().numpy())
+        disc_parts.append((f_fake.float() - f_real.float()).pow(2).mean(dim=1).cpu().numpy())
+        xhat_parts.append(x_hat.cpu().numpy())
+    n_cols = x.shape[1]
+    residuals = RawResiduals(
+        recon=np.concatenate(recon_parts) if recon_parts else np.zeros((0, n_cols), np.float32),
+        latent=np.concatenate(latent_parts) if latent_parts else np.zeros(0, np.float32),
+        disc=np.concatenate(disc_parts) if disc_parts else np.zeros(0, np.float32),
+    )
+    x_hat_all = np.concatenate(xhat_parts) if xhat_parts else np.zeros((0, n_cols), np.float32)
+    return residuals, x_hat_all
+
+
+def _batches(order: torch.Tensor, batch_size: int) -> Iterator[torch.Tensor]:
+    n = order.shape[0]
+    for start in range(0, n, batch_size):
+        idx = order[start : start + batch_size]
+        if idx.shape[0] < 2 and n >= 2:
+            return
+        yield idx
+
+
+def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+
+
+def _reset_parameters(module: nn.Module) -> None:
+    for layer in module.modules():
+        if layer is not module and hasattr(layer, "reset_parameters"):
+            layer.reset_parameters()
+
+
+def _progress(epochs: range, verbose: int) -> Any:
+    if verbose <= 0:
+        return epochs
+    from tqdm.auto import tqdm
+
+    return tqdm(epochs, desc="training", unit="epoch", leave=True)

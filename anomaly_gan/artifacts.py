@@ -86,6 +86,7 @@ def save_model_dir(
         manifest = {"format_version": FORMAT_VERSION, "files": files}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         _fsync_dir(tmp)
+        _apply_umask(tmp)
         _replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -196,6 +197,16 @@ def _fsync_dir(directory: Path) -> None:
     for file in directory.iterdir():
         with file.open("rb") as fh:
             os.fsync(fh.fileno())
+
+
+def _apply_umask(directory: Path) -> None:
+    # mkdtemp creates 0700 and safetensors 0600: give the model the permissions
+    # an ordinary directory and files would get.
+    umask = os.umask(0)
+    os.umask(umask)
+    directory.chmod(0o777 & ~umask)
+    for file in directory.iterdir():
+        file.chmod(0o666 & ~umask)
 
 
 def _replace_dir(tmp: Path, target: Path) -> None:

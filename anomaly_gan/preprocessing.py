@@ -484,13 +484,23 @@ def _infer_role(values: pd.Series) -> str:
         return "timestamp (datetime dtype)"
     if pd.api.types.is_numeric_dtype(dtype):
         return NUMERIC
+    text = values.dropna()
+    if len(text) and _looks_like_datetime(text):
+        return "timestamp (date-time text)"
     n_unique = values.nunique(dropna=True)
     if n_unique >= _ID_MIN_UNIQUE and n_unique > _ID_UNIQUE_SHARE * len(values):
         return "identifier (most values distinct)"
-    text = values.dropna()
     if len(text) and set(text.astype(str).str.lower().unique()) <= (_TRUE | _FALSE):
         return BOOLEAN
     return CATEGORICAL
+
+
+def _looks_like_datetime(text: pd.Series) -> bool:
+    sample = text.iloc[:200].astype(str)
+    if not sample.str.match(r"^\d{4}-\d{2}-\d{2}").all():
+        return False
+    parsed = pd.to_datetime(sample, errors="coerce", format="ISO8601")
+    return bool(parsed.notna().all())
 
 
 def _parse_numeric(name: str, values: pd.Series, *, row_offset: int) -> np.ndarray:
@@ -506,7 +516,7 @@ def _parse_numeric(name: str, values: pd.Series, *, row_offset: int) -> np.ndarr
             i = int(np.flatnonzero(bad)[0])
             msg = (
                 f"column '{name}' (row {row_offset + i + 1}): expected a number, "
-                f"found {values.iloc[i]!r}"
+                f"found {_show(values.iloc[i])}"
             )
             raise SchemaError(msg)
     infinite = np.isinf(x)
@@ -514,7 +524,7 @@ def _parse_numeric(name: str, values: pd.Series, *, row_offset: int) -> np.ndarr
         i = int(np.flatnonzero(infinite)[0])
         msg = (
             f"column '{name}' (row {row_offset + i + 1}): expected a finite "
-            f"number, found {values.iloc[i]!r}"
+            f"number, found {_show(values.iloc[i])}"
         )
         raise SchemaError(msg)
     return x
@@ -534,10 +544,17 @@ def _parse_boolean(
         i = int(np.flatnonzero(bad)[0])
         msg = (
             f"column '{name}' (row {row_offset + i + 1}): expected a boolean "
-            f"(true/false, 1/0, yes/no), found {values.iloc[i]!r}"
+            f"(true/false, 1/0, yes/no), found {_show(values.iloc[i])}"
         )
         raise SchemaError(msg)
     return is_true.astype(np.float32), missing
+
+
+def _show(value: Any) -> str:
+    """A value as a message shows it: numpy scalars as plain Python values."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -546,8 +563,8 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 
 def _category_codes(values: pd.Series, categories: list[str]) -> np.ndarray:
-    cat = pd.Categorical(_as_text(values), categories=categories)
-    return np.asarray(cat.codes, dtype=np.int64)
+    index = pd.Index(categories, dtype=object)
+    return np.asarray(index.get_indexer(_as_text(values)), dtype=np.int64)
 
 
 def _skewness(x: np.ndarray) -> float:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from anomaly_gan.config import ResolvedSizes
 from anomaly_gan.exceptions import ArtifactError, ConfigError
@@ -345,8 +346,14 @@ def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def _reset_parameters(module: nn.Module) -> None:
+    """Re-initialise every layer (GANomaly's remedy for a collapsed discriminator)."""
     for layer in module.modules():
-        if layer is not module and hasattr(layer, "reset_parameters"):
+        if isinstance(layer, nn.Linear | nn.Conv2d | nn.ConvTranspose2d) and parametrize.is_parametrized(layer, "weight"):
+            original = layer.parametrizations.weight.original
+            nn.init.kaiming_uniform_(original, a=5**0.5)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+        elif layer is not module and hasattr(layer, "reset_parameters"):
             layer.reset_parameters()
 
 

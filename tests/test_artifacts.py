@@ -1,0 +1,115 @@
+import json
+
+import numpy as np
+import pytest
+
+from anomaly_gan import GANomalyDetector
+from anomaly_gan.artifacts import FORMAT_VERSION, MANIFEST, WEIGHTS
+from anomaly_gan.exceptions import ArtifactError
+
+# Fraud in tx_test uses countries never seen in normal training data; the
+# warning about them is expected there (its own test checks it).
+UNSEEN_OK = pytest.mark.filterwarnings("ignore:.*unseen in training:UserWarning")
+
+
+@pytest.fixture
+def saved(tmp_path, fitted):
+    return fitted.save(tmp_path / "model")
+
+
+@UNSEEN_OK
+def test_save_then_load_gives_identical_scores(saved, fitted, tx_test):
+    loaded = GANomalyDetector.load(saved)
+    np.testing.assert_array_equal(loaded.decision_function(tx_test), fitted.decision_function(tx_test))
+    assert loaded.threshold_ == fitted.threshold_
+    np.testing.assert_array_equal(loaded.decision_scores_, fitted.decision_scores_)
+    np.testing.assert_array_equal(loaded.predict(tx_test), fitted.predict(tx_test))
+    assert loaded.config_ == fitted.config_
+    assert loaded.history_ == fitted.history_
+
+
+def test_model_directory_contents(saved):
+    names = sorted(p.name for p in saved.iterdir())
+    assert names == sorted([MANIFEST, WEIGHTS, "config.json", "preprocessor.json", "scorer.json", "history.json", "metadata.json"])
+    meta = json.loads((saved / "metadata.json").read_text())
+    assert {"anomaly_gan_version", "torch_version", "format_version", "created_at", "training_fingerprint", "feature_schema"} <= set(meta)
+    manifest = json.loads((saved / MANIFEST).read_text())
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert set(manifest["files"]) == set(names) - {MANIFEST}
+    # no temporary directories are left beside the model
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["model"]
+
+
+def test_saving_over_an_existing_model_replaces_it_whole(saved, fitted):
+    (saved / "stale.txt").write_text("old")
+    fitted.save(saved)
+    assert not (saved / "stale.txt").exists()
+    GANomalyDetector.load(saved)
+
+
+@pytest.mark.parametrize("name", ["preprocessor.json", "scorer.json", "config.json", WEIGHTS])
+def test_an_altered_file_is_refused(saved, name):
+    path = saved / name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError) as info:
+        GANomalyDetector.load(saved)
+    assert str(info.value) == (
+        f"model '{saved}': file '{name}' does not match its SHA-256 in the manifest "
+        "(altered or truncated); refusing to load it"
+    )
+
+
+def test_a_truncated_weights_file_is_refused(saved):
+    path = saved / WEIGHTS
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ArtifactError, match="does not match its SHA-256"):
+        GANomalyDetector.load(saved)
+
+
+def test_a_missing_file_is_refused(saved):
+    (saved / "scorer.json").unlink()
+    with pytest.raises(ArtifactError) as info:
+        GANomalyDetector.load(saved)
+    assert str(info.value) == f"model '{saved}': file 'scorer.json' listed in the manifest is missing"
+
+
+def test_a_missing_manifest_is_refused(saved):
+    (saved / MANIFEST).unlink()
+    with pytest.raises(ArtifactError, match="'manifest.json' is missing"):
+        GANomalyDetector.load(saved)
+
+
+def test_a_newer_format_is_refused(saved):
+    manifest = json.loads((saved / MANIFEST).read_text())
+    manifest["format_version"] = FORMAT_VERSION + 1
+    (saved / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError) as info:
+        GANomalyDetector.load(saved)
+    assert str(info.value) == (
+        f"model '{saved}': format version {FORMAT_VERSION + 1} is newer than this "
+        f"anomaly-gan reads ({FORMAT_VERSION}); upgrade anomaly-gan"
+    )
+
+
+def test_a_missing_directory_is_refused(tmp_path):
+    with pytest.raises(ArtifactError) as info:
+        GANomalyDetector.load(tmp_path / "nope")
+    assert str(info.value) == f"model '{tmp_path / 'nope'}': not found (expected a model directory written by 'anomaly-gan train')"
+
+
+def test_a_failed_save_leaves_the_previous_model_intact(saved, fitted, monkeypatch):
+    import anomaly_gan.artifacts as artifacts
+
+    before = (saved / "scorer.json").read_bytes()
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(artifacts, "_fsync_dir", boom)
+    with pytest.raises(OSError, match="disk full"):
+        fitted.save(saved)
+    assert (saved / "scorer.json").read_bytes() == before
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["model"]
+    GANomalyDetector.load(saved)

@@ -1,0 +1,87 @@
+import json
+
+import numpy as np
+import pytest
+
+from anomaly_gan.scoring import (
+    RawResiduals,
+    ScoreCalibrator,
+    threshold_for_contamination,
+    threshold_for_fpr,
+    top_features,
+)
+
+SLICES = [(0, 1), (1, 4)]  # one numeric column, one 3-slot categorical
+
+
+def residuals(n, rng, scale=1.0):
+    return RawResiduals(
+        recon=np.abs(rng.normal(0, scale, (n, 4))),
+        latent=np.abs(rng.normal(0, scale, n)),
+        disc=np.abs(rng.normal(0, scale, n)),
+    )
+
+
+def test_threshold_for_fpr_flags_at_most_the_target_share():
+    scores = np.arange(1000, dtype=float)
+    t = threshold_for_fpr(scores, 0.01)
+    assert (scores > t).sum() == 10
+    t = threshold_for_fpr(scores, 0.0105)
+    assert (scores > t).sum() == 10
+    assert (np.arange(5.0) > threshold_for_fpr(np.arange(5.0), 0.01)).sum() == 0
+
+
+def test_threshold_for_contamination_is_pyods_percentile():
+    scores = np.random.default_rng(0).normal(size=500)
+    assert threshold_for_contamination(scores, 0.1) == pytest.approx(np.percentile(scores, 90))
+
+
+def test_calibration_centres_normal_rows_and_separates_larger_residuals():
+    rng = np.random.default_rng(0)
+    cal = ScoreCalibrator.fit(residuals(2000, rng), SLICES, {"recon": 1, "latent": 1, "disc": 1}, target_fpr=0.05)
+    normal = cal.score(residuals(2000, rng))
+    # Each component is centred; their weighted mean of skewed parts is near 0.
+    assert abs(np.median(normal.anomaly_score)) < 0.3
+    assert 0.03 < (normal.anomaly_score > cal.threshold).mean() < 0.07
+    for name in ("recon", "latent", "disc"):
+        assert abs(np.median(normal.components[name])) < 0.15
+    odd = cal.score(residuals(200, rng, scale=3.0))
+    assert (odd.anomaly_score > cal.threshold).mean() > 0.8
+
+
+def test_feature_scale_equalises_columns_of_different_difficulty():
+    rng = np.random.default_rng(1)
+    base = residuals(1000, rng)
+    recon = base.recon.copy()
+    recon[:, 0] *= 100.0  # column 0 is hard to reconstruct everywhere
+    cal = ScoreCalibrator.fit(base._replace(recon=recon), SLICES, {"recon": 1.0})
+    scored = cal.score(base._replace(recon=recon))
+    mean_share = scored.feature_residuals.mean(axis=0)
+    assert mean_share[0] == pytest.approx(1.0, rel=0.1)
+    assert mean_share[1] == pytest.approx(1.0, rel=0.1)
+
+
+def test_weights_select_components():
+    rng = np.random.default_rng(2)
+    data = residuals(500, rng)
+    cal = ScoreCalibrator.fit(data, SLICES, {"latent": 1.0})
+    scored = cal.score(data)
+    np.testing.assert_allclose(scored.anomaly_score, scored.components["latent"])
+
+
+def test_json_round_trip_gives_identical_scores():
+    rng = np.random.default_rng(3)
+    data = residuals(300, rng)
+    cal = ScoreCalibrator.fit(data, SLICES, {"recon": 1, "latent": 0.5, "disc": 0.5})
+    again = ScoreCalibrator.from_dict(json.loads(json.dumps(cal.to_dict())))
+    np.testing.assert_array_equal(again.score(data).anomaly_score, cal.score(data).anomaly_score)
+    assert again.threshold == cal.threshold
+
+
+def test_top_features_orders_by_share():
+    res = np.array([[1.0, 3.0, 0.0], [0.0, 0.0, 0.0], [2.0, 1.0, 1.0]])
+    index, share = top_features(res, ["a", "b", "c"], 2)
+    assert index.tolist() == [[1, 0], [0, 1], [0, 1]]
+    np.testing.assert_allclose(share, [[0.75, 0.25], [0, 0], [0.5, 0.25]])
+    index, _ = top_features(res, ["a", "b", "c"], 10)
+    assert index.shape == (3, 3)

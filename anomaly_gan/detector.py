@@ -196,7 +196,8 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         self._set_n_classes(None)
         frame = self._validate_input(X, reset=True)
         if len(frame) < _MIN_ROWS:
-            msg = f"training data: expected at least {_MIN_ROWS} rows, found {len(frame)}"
+            unit = "sample" if len(frame) == 1 else "samples"
+            msg = f"training data: expected at least {_MIN_ROWS} rows, found {len(frame)} {unit}"
             raise SchemaError(msg)
         started = time.perf_counter()
         rng = np.random.default_rng(self.config_.random_state)
@@ -280,6 +281,8 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
     def _validate_input(self, X: Any, *, reset: bool) -> pd.DataFrame:
         """Turn X into a DataFrame, recording (reset) or checking its shape."""
         if isinstance(X, pd.DataFrame):
+            if not all(isinstance(c, str) for c in X.columns):
+                X = X.rename(columns=str)
             if reset:
                 self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
                 self.n_features_in_ = X.shape[1]
@@ -483,6 +486,27 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         det._sigma = float(np.std(det.decision_scores_))
         det._set_n_classes(None)
         return det
+
+    # Pickling (for joblib, multiprocessing, Dask) carries the networks as state
+    # dicts: torch cannot pickle spectral-norm modules. Persistence to disk goes
+    # through save()/load(), never through pickle.
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for name in ("generator_", "discriminator_"):
+            if name in state:
+                state[name] = {k: v.cpu() for k, v in state[name].state_dict().items()}
+        if "device_" in state:
+            state["device_"] = str(state["device_"])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if "generator_" in state:
+            self.device_ = torch.device("cpu")
+            gen, disc = self._build_networks(len(self.preprocessor_.output_names_))
+            gen.load_state_dict(state["generator_"])
+            disc.load_state_dict(state["discriminator_"])
+            self.generator_, self.discriminator_ = gen.eval(), disc.eval()
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -128,7 +128,7 @@ def test_constructor_stores_arguments_and_fit_checks_them(tx_train):
 
 
 def test_too_few_rows_are_refused():
-    with pytest.raises(SchemaError, match=r"^training data: expected at least 8 rows, found 3$"):
+    with pytest.raises(SchemaError, match=r"^training data: expected at least 8 rows, found 3 samples$"):
         GANomalyDetector(epochs=1).fit(pd.DataFrame({"a": [1.0, 2.0, 3.0]}))
 
 

@@ -45,7 +45,12 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from anomaly_gan.config import DetectorConfig
-    from anomaly_gan.datasets import load_adbench, load_mnist, load_nsl_kdd, make_transactions
+    from anomaly_gan.datasets import (
+        load_adbench,
+        load_mnist,
+        load_nsl_kdd,
+        make_transactions,
+    )
     from anomaly_gan.detector import GANomalyDetector
     from anomaly_gan.exceptions import (
         AnomalyGanError,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Union
-
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 FloatArray = npt.NDArray[np.float32]
 Float64Array = npt.NDArray[np.float64]
-FrameLike = Union[pd.DataFrame, npt.ArrayLike]
+FrameLike = pd.DataFrame | npt.ArrayLike

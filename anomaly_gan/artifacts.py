@@ -69,7 +69,9 @@ def save_model_dir(
         msg = f"model '{target}': already exists; choose another path or allow overwriting"
         raise ArtifactError(msg)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    tmp = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    )
     try:
         files: dict[str, dict[str, Any]] = {}
         weights = tmp / WEIGHTS
@@ -81,7 +83,9 @@ def save_model_dir(
         files[WEIGHTS] = _describe(weights)
         for name in JSON_PARTS:
             file = tmp / f"{name}.json"
-            file.write_text(json.dumps(parts[name], indent=2, sort_keys=True, default=_json_default))
+            file.write_text(
+                json.dumps(parts[name], indent=2, sort_keys=True, default=_json_default)
+            )
             files[file.name] = _describe(file)
         manifest = {"format_version": FORMAT_VERSION, "files": files}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
@@ -117,7 +121,9 @@ def load_model_dir(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str,
             msg = f"model '{root}': file '{name}' listed in the manifest is missing"
             raise ArtifactError(msg)
         actual = _describe(file)
-        if actual["size"] != expected.get("size") or actual["sha256"] != expected.get("sha256"):
+        if actual["size"] != expected.get("size") or actual["sha256"] != expected.get(
+            "sha256"
+        ):
             msg = (
                 f"model '{root}': file '{name}' does not match its SHA-256 in the "
                 "manifest (altered or truncated); refusing to load it"
@@ -166,7 +172,7 @@ def read_manifest(root: Path) -> dict[str, Any]:
             f"anomaly-gan reads ({FORMAT_VERSION}); upgrade anomaly-gan"
         )
         raise ArtifactError(msg)
-    return manifest
+    return dict(manifest)
 
 
 def sha256_file(path: Path) -> str:
@@ -211,15 +217,15 @@ def _apply_umask(directory: Path) -> None:
 
 def _replace_dir(tmp: Path, target: Path) -> None:
     if not target.exists():
-        os.replace(tmp, target)
+        tmp.replace(target)
         return
     # A directory cannot be renamed over a non-empty one: move the old one
     # aside, put the new one in place, then delete the old one.
     old = target.with_name(f".{target.name}.old-{os.getpid()}")
-    os.replace(target, old)
+    target.replace(old)
     try:
-        os.replace(tmp, target)
+        tmp.replace(target)
     except BaseException:
-        os.replace(old, target)
+        old.replace(target)
         raise
     shutil.rmtree(old, ignore_errors=True)

@@ -86,11 +86,15 @@ def score_frame(
         msg = f"column '{absent[0]}': asked to be copied to the output, missing from the input"
         raise SchemaError(msg)
     scores, x_hat, _ = detector._score_frame(
-        frame, report if report is not None else TransformReport(), row_offset=row_offset
+        frame,
+        report if report is not None else TransformReport(),
+        row_offset=row_offset,
     )
     parts = [frame[copied].reset_index(drop=True), detector._components_frame(scores)]
     if top_k > 0:
-        reasons = detector._explain_frame(frame, scores, x_hat, top_k).reset_index(drop=True)
+        reasons = detector._explain_frame(frame, scores, x_hat, top_k).reset_index(
+            drop=True
+        )
         for column in reasons.columns:
             if column.startswith(("value_", "expected_")):
                 reasons[column] = _as_text(reasons[column].to_numpy())
@@ -114,7 +118,12 @@ def score_file(
     frame = read_table(data)
     report = TransformReport()
     scored = score_frame(
-        detector, frame, id_cols=id_cols, keep_cols=keep_cols, top_k=top_k, report=report
+        detector,
+        frame,
+        id_cols=id_cols,
+        keep_cols=keep_cols,
+        top_k=top_k,
+        report=report,
     )
     summary = ScoreSummary(
         rows=len(scored),
@@ -134,19 +143,27 @@ def score_file(
     return summary
 
 
-def anomaly_labels(values: pd.Series, column: str, normal_label: str = "normal") -> np.ndarray:
-    """0/1 labels from a label column: numbers and booleans are anomalies when
-    non-zero; text is an anomaly unless it equals ``normal_label``, "0" or "false".
+def anomaly_labels(
+    values: pd.Series, column: str, normal_label: str = "normal"
+) -> np.ndarray:
+    """Return 0/1 labels (1 = anomaly) from a label column.
+
+    Numbers and booleans are anomalies when non-zero; text is an anomaly unless
+    it equals ``normal_label``, "0" or "false" (case-insensitive).
     """
-    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
+    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(
+        values.dtype
+    ):
         if values.isna().any():
             row = int(np.flatnonzero(values.isna().to_numpy())[0]) + 1
             msg = f"column '{column}' (row {row}): expected a label, found a missing value"
             raise SchemaError(msg)
-        return (values.to_numpy(dtype=np.float64) != 0).astype(np.int8)
+        return np.asarray(values.to_numpy(dtype=np.float64) != 0, dtype=np.int8)
     text = values.astype("string").str.strip().str.lower()
-    normal = text.isin([normal_label.lower(), "0", "false"]).to_numpy(dtype=bool, na_value=False)
-    return (~normal).astype(np.int8)
+    normal = text.isin([normal_label.lower(), "0", "false"]).to_numpy(
+        dtype=bool, na_value=False
+    )
+    return np.asarray(~normal, dtype=np.int8)
 
 
 def _label_metrics(

@@ -40,8 +40,10 @@ logger = logging.getLogger("anomaly_gan")
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors in one line with exit code 2."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"anomaly-gan: error: {message} (see '{self.prog} --help')\n")
+    def error(self, message: str) -> Any:
+        self.exit(
+            EXIT_USAGE, f"anomaly-gan: error: {message} (see '{self.prog} --help')\n"
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,10 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="GAN-based anomaly detection for transactions, network events and images.",
         epilog="Exit codes: 0 done, 2 usage or input error, 3 model error, 1 internal error.",
     )
-    parser.add_argument("--version", action="version", version=f"anomaly-gan {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    parser.add_argument(
+        "--version", action="version", version=f"anomaly-gan {__version__}"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks on errors"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log progress details to stderr"
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
 
     train = sub.add_parser(
         "train",
@@ -64,20 +74,83 @@ def build_parser() -> argparse.ArgumentParser:
             "directory. With --label-col, rows labelled as anomalies are dropped first."
         ),
     )
-    train.add_argument("--data", required=True, metavar="FILE", help="training table (.csv, .csv.gz, .csv.zst, .parquet)")
-    train.add_argument("--out", required=True, metavar="MODEL_DIR", help="model directory to write (replaced atomically)")
-    train.add_argument("--config", metavar="FILE", help="TOML or JSON file of detector parameters (see docs/configuration.md)")
-    train.add_argument("--label-col", metavar="C", help="label column: rows labelled anomalous are dropped; never a feature")
-    train.add_argument("--normal-label", default="normal", metavar="V", help="text label of normal rows in --label-col (default: normal; 0 and false also count)")
-    train.add_argument("--id-cols", nargs="+", metavar="C", help="identifier columns (never features; copied to score output)")
-    train.add_argument("--timestamp-cols", nargs="+", metavar="C", help="timestamp columns (never features)")
-    train.add_argument("--exclude-cols", nargs="+", metavar="C", help="other columns to leave out of the model")
-    train.add_argument("--categorical-cols", nargs="+", metavar="C", help="force these columns to be categorical")
-    train.add_argument("--numeric-cols", nargs="+", metavar="C", help="force these columns to be numeric")
-    train.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="training device (default: auto = CUDA, then MPS, then CPU)")
-    train.add_argument("--epochs", type=int, metavar="N", help="training epochs (default: by rule from the row count)")
-    train.add_argument("--random-state", type=int, metavar="N", help="seed for a reproducible model")
-    train.add_argument("--resume", action="store_true", help="continue a killed run from its last checkpoint (MODEL_DIR.checkpoints)")
+    train.add_argument(
+        "--data",
+        required=True,
+        metavar="FILE",
+        help="training table (.csv, .csv.gz, .csv.zst, .parquet)",
+    )
+    train.add_argument(
+        "--out",
+        required=True,
+        metavar="MODEL_DIR",
+        help="model directory to write (replaced atomically)",
+    )
+    train.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML or JSON file of detector parameters (see docs/configuration.md)",
+    )
+    train.add_argument(
+        "--label-col",
+        metavar="C",
+        help="label column: rows labelled anomalous are dropped; never a feature",
+    )
+    train.add_argument(
+        "--normal-label",
+        default="normal",
+        metavar="V",
+        help="text label of normal rows in --label-col (default: normal; 0 and false also count)",
+    )
+    train.add_argument(
+        "--id-cols",
+        nargs="+",
+        metavar="C",
+        help="identifier columns (never features; copied to score output)",
+    )
+    train.add_argument(
+        "--timestamp-cols",
+        nargs="+",
+        metavar="C",
+        help="timestamp columns (never features)",
+    )
+    train.add_argument(
+        "--exclude-cols",
+        nargs="+",
+        metavar="C",
+        help="other columns to leave out of the model",
+    )
+    train.add_argument(
+        "--categorical-cols",
+        nargs="+",
+        metavar="C",
+        help="force these columns to be categorical",
+    )
+    train.add_argument(
+        "--numeric-cols",
+        nargs="+",
+        metavar="C",
+        help="force these columns to be numeric",
+    )
+    train.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps"],
+        help="training device (default: auto = CUDA, then MPS, then CPU)",
+    )
+    train.add_argument(
+        "--epochs",
+        type=int,
+        metavar="N",
+        help="training epochs (default: by rule from the row count)",
+    )
+    train.add_argument(
+        "--random-state", type=int, metavar="N", help="seed for a reproducible model"
+    )
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a killed run from its last checkpoint (MODEL_DIR.checkpoints)",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     score = sub.add_parser(
@@ -89,25 +162,79 @@ def build_parser() -> argparse.ArgumentParser:
             "temporary file and renamed into place when complete."
         ),
     )
-    score.add_argument("--model", required=True, metavar="MODEL_DIR", help="model directory written by 'anomaly-gan train'")
-    score.add_argument("--data", required=True, metavar="FILE", help="table to score (.csv, .csv.gz, .csv.zst, .parquet)")
-    score.add_argument("--out", required=True, metavar="FILE", help="output table (.csv or .parquet)")
-    score.add_argument("--format", choices=["csv", "parquet"], help="output format (default: from --out's extension)")
-    score.add_argument("--id-cols", nargs="+", metavar="C", help="columns copied first (default: the model's id columns)")
-    score.add_argument("--keep-cols", nargs="+", metavar="C", help="more input columns copied to the output")
-    score.add_argument("--top-k", type=int, default=3, metavar="K", help="contributing features per row (default: 3; 0 for none)")
-    score.add_argument("--label-col", metavar="C", help="label column: report ROC-AUC and average precision against it")
-    score.add_argument("--summary-json", metavar="FILE", help="also write the run summary as JSON")
+    score.add_argument(
+        "--model",
+        required=True,
+        metavar="MODEL_DIR",
+        help="model directory written by 'anomaly-gan train'",
+    )
+    score.add_argument(
+        "--data",
+        required=True,
+        metavar="FILE",
+        help="table to score (.csv, .csv.gz, .csv.zst, .parquet)",
+    )
+    score.add_argument(
+        "--out", required=True, metavar="FILE", help="output table (.csv or .parquet)"
+    )
+    score.add_argument(
+        "--format",
+        choices=["csv", "parquet"],
+        help="output format (default: from --out's extension)",
+    )
+    score.add_argument(
+        "--id-cols",
+        nargs="+",
+        metavar="C",
+        help="columns copied first (default: the model's id columns)",
+    )
+    score.add_argument(
+        "--keep-cols",
+        nargs="+",
+        metavar="C",
+        help="more input columns copied to the output",
+    )
+    score.add_argument(
+        "--top-k",
+        type=int,
+        default=3,
+        metavar="K",
+        help="contributing features per row (default: 3; 0 for none)",
+    )
+    score.add_argument(
+        "--label-col",
+        metavar="C",
+        help="label column: report ROC-AUC and average precision against it",
+    )
+    score.add_argument(
+        "--summary-json", metavar="FILE", help="also write the run summary as JSON"
+    )
 
     gen = sub.add_parser(
         "generate",
         help="generate synthetic card transactions with labelled fraud",
         description="Write a synthetic card-transactions table (see anomaly_gan.datasets.make_transactions).",
     )
-    gen.add_argument("--rows", type=int, default=100_000, metavar="N", help="number of rows (default: 100000)")
-    gen.add_argument("--fraud-rate", type=float, default=0.01, metavar="R", help="share of fraud rows (default: 0.01; 0 for normal only)")
-    gen.add_argument("--random-state", type=int, default=0, metavar="N", help="seed (default: 0)")
-    gen.add_argument("--out", required=True, metavar="FILE", help="output table (.csv or .parquet)")
+    gen.add_argument(
+        "--rows",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="number of rows (default: 100000)",
+    )
+    gen.add_argument(
+        "--fraud-rate",
+        type=float,
+        default=0.01,
+        metavar="R",
+        help="share of fraud rows (default: 0.01; 0 for normal only)",
+    )
+    gen.add_argument(
+        "--random-state", type=int, default=0, metavar="N", help="seed (default: 0)"
+    )
+    gen.add_argument(
+        "--out", required=True, metavar="FILE", help="output table (.csv or .parquet)"
+    )
     return parser
 
 
@@ -134,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("anomaly-gan: interrupted; no output was written", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the CLI edge: one line, not a traceback
+    except Exception as exc:
         if args.debug:
             raise
         print(
@@ -181,10 +308,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if args.label_col not in frame.columns:
             msg = f"column '{args.label_col}' (named by --label-col): not found in '{args.data}'"
             raise ConfigError(msg)
-        labels = anomaly_labels(frame[args.label_col], args.label_col, args.normal_label)
+        labels = anomaly_labels(
+            frame[args.label_col], args.label_col, args.normal_label
+        )
         dropped = int(labels.sum())
         frame = frame[labels == 0]
-        logger.warning("dropped %d row(s) labelled as anomalies; training on %d normal rows", dropped, len(frame))
+        logger.warning(
+            "dropped %d row(s) labelled as anomalies; training on %d normal rows",
+            dropped,
+            len(frame),
+        )
     out = Path(args.out)
     checkpoints = out.with_name(out.name + ".checkpoints")
     det = GANomalyDetector(**params, checkpoint_dir=checkpoints)
@@ -197,7 +330,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         f"({det.sizes_.epochs} epochs, best {det.best_epoch_}; "
         f"final losses g={last.get('g_loss', float('nan')):.3f} d={last.get('d_loss', float('nan')):.3f})"
     )
-    print(f"threshold {det.threshold_:.4f} (target false-positive rate {det.config_.target_fpr:g})")
+    print(
+        f"threshold {det.threshold_:.4f} (target false-positive rate {det.config_.target_fpr:g})"
+    )
     print(f"model written to {out}")
     return EXIT_OK
 
@@ -223,14 +358,18 @@ def _cmd_score(args: argparse.Namespace) -> int:
         fmt=args.format,
     )
     rate = summary.flagged / summary.rows if summary.rows else 0.0
-    print(f"scored {summary.rows:,} rows in {summary.seconds:.1f} s; flagged {summary.flagged:,} ({rate:.2%}) above threshold {summary.threshold:.4f}")
+    print(
+        f"scored {summary.rows:,} rows in {summary.seconds:.1f} s; flagged {summary.flagged:,} ({rate:.2%}) above threshold {summary.threshold:.4f}"
+    )
     if summary.unseen:
         detail = ", ".join(f"{k}: {v:,}" for k, v in summary.unseen.items())
         print(f"categories unseen in training (scored as other): {detail}")
     if summary.extra_columns:
         print(f"columns not used by the model: {', '.join(summary.extra_columns)}")
     if summary.roc_auc is not None:
-        print(f"against '{args.label_col}': ROC-AUC {summary.roc_auc:.4f}, average precision {summary.average_precision:.4f}")
+        print(
+            f"against '{args.label_col}': ROC-AUC {summary.roc_auc:.4f}, average precision {summary.average_precision:.4f}"
+        )
     print(f"scores written to {summary.output}")
     if args.summary_json:
         with atomic_write(args.summary_json) as tmp:
@@ -249,9 +388,13 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         msg = f"--fraud-rate: expected a number in [0, 0.5], found {args.fraud_rate}"
         raise ConfigError(msg)
     table_format(args.out)
-    frame = make_transactions(args.rows, fraud_rate=args.fraud_rate, random_state=args.random_state)
+    frame = make_transactions(
+        args.rows, fraud_rate=args.fraud_rate, random_state=args.random_state
+    )
     write_table(frame, args.out)
-    print(f"wrote {len(frame):,} transactions ({int(frame['is_fraud'].sum()):,} fraud) to {args.out}")
+    print(
+        f"wrote {len(frame):,} transactions ({int(frame['is_fraud'].sum()):,} fraud) to {args.out}"
+    )
     return EXIT_OK
 
 

@@ -155,7 +155,7 @@ class DetectorConfig:
         object.__setattr__(self, "score_weights", dict(self.score_weights))
         self._validate()
 
-    def _validate(self) -> None:  # noqa: C901 - a flat list of checks
+    def _validate(self) -> None:
         _check(
             isinstance(self.contamination, (int, float))
             and 0 < self.contamination <= 0.5,
@@ -185,7 +185,10 @@ class DetectorConfig:
             )
         _check(
             self.hidden_dims is None
-            or (len(self.hidden_dims) >= 1 and all(_is_int(h) and h >= 1 for h in self.hidden_dims)),
+            or (
+                len(self.hidden_dims) >= 1
+                and all(_is_int(h) and h >= 1 for h in self.hidden_dims)
+            ),
             "hidden_dims",
             "a non-empty list of positive integers or None",
             self.hidden_dims,
@@ -249,7 +252,8 @@ class DetectorConfig:
             self.max_categories,
         )
         _check(
-            isinstance(self.min_frequency, (int, float)) and 0 <= self.min_frequency < 1,
+            isinstance(self.min_frequency, (int, float))
+            and 0 <= self.min_frequency < 1,
             "min_frequency",
             "a number in [0, 1)",
             self.min_frequency,
@@ -282,9 +286,15 @@ class DetectorConfig:
         - ``epochs``: enough for about 3,000 optimiser steps, clipped to
           ``[10, 200]``.
         """
-        h1 = self.hidden_dims[0] if self.hidden_dims else min(256, max(32, 2 * n_features))
+        h1 = (
+            self.hidden_dims[0]
+            if self.hidden_dims
+            else min(256, max(32, 2 * n_features))
+        )
         hidden = self.hidden_dims or (h1, max(16, h1 // 2))
-        latent = self.latent_dim or min(32, max(4, math.ceil(n_features / 4)), hidden[-1])
+        latent = self.latent_dim or min(
+            32, max(4, math.ceil(n_features / 4)), hidden[-1]
+        )
         batch = self.batch_size or min(256, max(32, n_rows // 8))
         steps_per_epoch = max(1, math.ceil(n_rows / batch))
         epochs = self.epochs or min(200, max(10, math.ceil(3000 / steps_per_epoch)))
@@ -305,7 +315,9 @@ class DetectorConfig:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, source: str = "config") -> DetectorConfig:
+    def from_dict(
+        cls, data: dict[str, Any], *, source: str = "config"
+    ) -> DetectorConfig:
         """Build a config from a dict, refusing unknown keys."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)

@@ -87,7 +87,7 @@ def make_transactions(
         msg = f"parameter 'n_rows': expected a positive integer, found {n_rows!r}"
         raise ValueError(msg)
     rng = np.random.default_rng(random_state)
-    n_fraud = int(round(n_rows * fraud_rate))
+    n_fraud = round(n_rows * fraud_rate)
     n_normal = n_rows - n_fraud
     n_cards = max(10, n_rows // 40)
     cards = _make_cards(rng, n_cards)
@@ -115,8 +115,32 @@ def _make_cards(rng: np.random.Generator, n_cards: int) -> _Cards:
 
 def _daytime_hours(rng: np.random.Generator, n: int) -> np.ndarray:
     profile = np.array(
-        [1, 0.6, 0.4, 0.3, 0.3, 0.5, 1.5, 3, 4.5, 5, 5.5, 6,
-         7, 6.5, 6, 6, 6.5, 7, 7.5, 7, 6, 4.5, 3, 1.8]
+        [
+            1,
+            0.6,
+            0.4,
+            0.3,
+            0.3,
+            0.5,
+            1.5,
+            3,
+            4.5,
+            5,
+            5.5,
+            6,
+            7,
+            6.5,
+            6,
+            6,
+            6.5,
+            7,
+            7.5,
+            7,
+            6,
+            4.5,
+            3,
+            1.8,
+        ]
     )
     return rng.choice(24, size=n, p=profile / profile.sum())
 
@@ -127,7 +151,9 @@ def _times(rng: np.random.Generator, hours: np.ndarray) -> np.ndarray:
     return np.asarray(seconds, dtype=np.int64)
 
 
-def _normal_rows(rng: np.random.Generator, n: int, cards: _Cards) -> dict[str, np.ndarray]:
+def _normal_rows(
+    rng: np.random.Generator, n: int, cards: _Cards
+) -> dict[str, np.ndarray]:
     card = rng.choice(cards.home.size, size=n, p=cards.rate)
     shares = np.array([c[1] for c in _CATEGORIES])
     cat = rng.choice(len(_CATEGORIES), size=n, p=shares / shares.sum())
@@ -138,7 +164,9 @@ def _normal_rows(rng: np.random.Generator, n: int, cards: _Cards) -> dict[str, n
     big = rng.random(n) < 0.01
     amount = np.where(big, amount * rng.uniform(3, 10, n), amount)
     names = np.array([c[0] for c in _CATEGORIES])[cat]
-    online = np.isin(names, list(_ONLINE)) | (rng.random(n) < 0.08) & (names == "retail")
+    online = np.isin(names, list(_ONLINE)) | (rng.random(n) < 0.08) & (
+        names == "retail"
+    )
     atm = names == "cash_withdrawal"
     channel = np.where(online, "online", np.where(atm, "atm", "pos"))
     device = np.where(
@@ -163,7 +191,9 @@ def _normal_rows(rng: np.random.Generator, n: int, cards: _Cards) -> dict[str, n
     }
 
 
-def _card_testing(rng: np.random.Generator, n: int, cards: _Cards) -> dict[str, np.ndarray]:
+def _card_testing(
+    rng: np.random.Generator, n: int, cards: _Cards
+) -> dict[str, np.ndarray]:
     sizes: list[int] = []
     while sum(sizes) < n:
         sizes.append(int(rng.integers(5, 16)))
@@ -174,7 +204,11 @@ def _card_testing(rng: np.random.Generator, n: int, cards: _Cards) -> dict[str, 
     burst_card = rng.integers(0, cards.home.size, n_bursts)
     burst_start = _times(rng, rng.integers(0, 24, n_bursts))
     card = np.repeat(burst_card, sizes)
-    offsets = np.concatenate([np.sort(rng.integers(0, 900, s)) for s in sizes]) if sizes else np.zeros(0, np.int64)
+    offsets = (
+        np.concatenate([np.sort(rng.integers(0, 900, s)) for s in sizes])
+        if sizes
+        else np.zeros(0, np.int64)
+    )
     return {
         "card": card,
         "seconds": np.repeat(burst_start, sizes) + offsets,
@@ -193,7 +227,9 @@ def _foreign(rng: np.random.Generator, home: np.ndarray) -> np.ndarray:
     return (home + shift) % len(_COUNTRIES)
 
 
-def _cross_border_night(rng: np.random.Generator, n: int, cards: _Cards) -> dict[str, np.ndarray]:
+def _cross_border_night(
+    rng: np.random.Generator, n: int, cards: _Cards
+) -> dict[str, np.ndarray]:
     card = rng.integers(0, cards.home.size, n)
     category = rng.choice(["electronics", "retail", "travel", "online_retail"], n)
     return {
@@ -209,7 +245,9 @@ def _cross_border_night(rng: np.random.Generator, n: int, cards: _Cards) -> dict
     }
 
 
-def _account_takeover(rng: np.random.Generator, n: int, cards: _Cards) -> dict[str, np.ndarray]:
+def _account_takeover(
+    rng: np.random.Generator, n: int, cards: _Cards
+) -> dict[str, np.ndarray]:
     card = rng.integers(0, cards.home.size, n)
     return {
         "card": card,
@@ -246,7 +284,9 @@ def _assemble(data: dict[str, np.ndarray], cards: _Cards) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "transaction_id": np.zeros(key.size, dtype=object),
-            "card_id": np.asarray([f"C{i:07d}" for i in range(cards.home.size)], dtype=object)[card],
+            "card_id": np.asarray(
+                [f"C{i:07d}" for i in range(cards.home.size)], dtype=object
+            )[card],
             "timestamp": _START + seconds.astype("timedelta64[s]"),
             "amount": amount,
             "merchant_category": data["category"].astype(object),
@@ -266,8 +306,12 @@ def _assemble(data: dict[str, np.ndarray], cards: _Cards) -> pd.DataFrame:
             "fraud_type": fraud_type,
         }
     )
-    frame = frame.sort_values(["timestamp", "card_id"], kind="stable").reset_index(drop=True)
-    frame["transaction_id"] = pd.Series(np.arange(len(frame))).map("T{:09d}".format).to_numpy()
+    frame = frame.sort_values(["timestamp", "card_id"], kind="stable").reset_index(
+        drop=True
+    )
+    frame["transaction_id"] = (
+        pd.Series(np.arange(len(frame))).map("T{:09d}".format).to_numpy()
+    )
     return frame
 
 
@@ -304,7 +348,9 @@ NSL_KDD_CATEGORICAL = ("protocol_type", "service", "flag")
 NSL_KDD_BOOLEAN = ("land", "logged_in", "is_host_login", "is_guest_login")
 
 
-def load_nsl_kdd(path: str | Path, columns_file: str | Path | None = None) -> pd.DataFrame:
+def load_nsl_kdd(
+    path: str | Path, columns_file: str | Path | None = None
+) -> pd.DataFrame:
     """Read an NSL-KDD text file (no header) with its column names.
 
     ``columns_file`` defaults to ``columns.txt`` beside ``path`` (43 names, one
@@ -313,7 +359,11 @@ def load_nsl_kdd(path: str | Path, columns_file: str | Path | None = None) -> pd
     path = Path(path)
     columns_file = Path(columns_file) if columns_file else path.with_name("columns.txt")
     try:
-        names = [line.strip() for line in columns_file.read_text().splitlines() if line.strip()]
+        names = [
+            line.strip()
+            for line in columns_file.read_text().splitlines()
+            if line.strip()
+        ]
     except OSError as exc:
         msg = f"file '{columns_file}': cannot read the NSL-KDD column names ({exc.strerror})"
         raise DataError(msg) from exc
@@ -365,4 +415,4 @@ def _read_idx(path: Path, expected_dims: int) -> np.ndarray:
     if body.size != int(np.prod(shape)):
         msg = f"file '{path}': expected {int(np.prod(shape))} values for shape {shape}, found {body.size} (truncated?)"
         raise DataError(msg)
-    return body.reshape(shape).copy()
+    return np.array(body.reshape(shape))

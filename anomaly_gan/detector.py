@@ -14,7 +14,7 @@ import logging
 import platform
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ from anomaly_gan.models.tabular import TabularDiscriminator, TabularGenerator
 from anomaly_gan.preprocessing import TabularPreprocessor, TransformReport, warn_report
 from anomaly_gan.scoring import (
     COMPONENTS,
+    RawResiduals,
     ScoreCalibrator,
     Scores,
     threshold_for_contamination,
@@ -204,8 +205,12 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         order = rng.permutation(len(frame))
         n_val = max(2, round(self.config_.validation_fraction * len(frame)))
         val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
-        pre_params = {name: getattr(self.config_, name) for name in _PREPROCESSOR_PARAMS}
-        self.preprocessor_ = TabularPreprocessor(**pre_params).fit(frame.iloc[train_idx])
+        pre_params = {
+            name: getattr(self.config_, name) for name in _PREPROCESSOR_PARAMS
+        }
+        self.preprocessor_ = TabularPreprocessor(**pre_params).fit(
+            frame.iloc[train_idx]
+        )
         train_report = TransformReport()
         encoded = self.preprocessor_.transform_with_report(frame, train_report)
         self.fingerprint_ = _fingerprint(frame)
@@ -232,7 +237,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         self.generator_, self.discriminator_ = result.generator, result.discriminator
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
-        residuals, _ = compute_residuals(self.generator_, self.discriminator_, encoded, self.device_)
+        residuals = self._residuals(encoded).raw
         val_residuals = type(residuals)(*(part[val_idx] for part in residuals))
         slices = list(self.preprocessor_.feature_slices_.values())
         self.calibrator_ = ScoreCalibrator.fit(
@@ -247,12 +252,20 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         self.fit_seconds_ = time.perf_counter() - started
         logger.info(
             "trained on %d rows (%d held out) in %.1f s; best epoch %d of %d",
-            len(train_idx), len(val_idx), self.fit_seconds_, self.best_epoch_, self.sizes_.epochs,
+            len(train_idx),
+            len(val_idx),
+            self.fit_seconds_,
+            self.best_epoch_,
+            self.sizes_.epochs,
         )
         return self
 
-    def _build_networks(self, n_encoded: int) -> tuple[TabularGenerator, TabularDiscriminator]:
-        gen = TabularGenerator(n_encoded, self.sizes_.hidden_dims, self.sizes_.latent_dim)
+    def _build_networks(
+        self, n_encoded: int
+    ) -> tuple[TabularGenerator, TabularDiscriminator]:
+        gen = TabularGenerator(
+            n_encoded, self.sizes_.hidden_dims, self.sizes_.latent_dim
+        )
         disc = TabularDiscriminator(
             n_encoded,
             self.sizes_.hidden_dims,
@@ -284,10 +297,14 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
             if not all(isinstance(c, str) for c in X.columns):
                 X = X.rename(columns=str)
             if reset:
-                self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+                self.feature_names_in_ = np.asarray(
+                    [str(c) for c in X.columns], dtype=object
+                )
                 self.n_features_in_ = X.shape[1]
             return X
-        array = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=1)
+        array = check_array(
+            X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=1
+        )
         if reset:
             if hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
@@ -299,7 +316,9 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
                 f"expecting {self.n_features_in_} features as input"
             )
             raise ValueError(msg)
-        if getattr(self, "_array_input", False) or not hasattr(self, "feature_names_in_"):
+        if getattr(self, "_array_input", False) or not hasattr(
+            self, "feature_names_in_"
+        ):
             names = [f"x{i}" for i in range(array.shape[1])]
         else:
             names = [str(c) for c in self.feature_names_in_]
@@ -334,7 +353,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         return self._components_frame(scores)
 
     def explain(self, X: Any, top_k: int = 3) -> pd.DataFrame:
-        """The ``top_k`` features behind each row's reconstruction residual.
+        """Return the ``top_k`` features behind each row's reconstruction residual.
 
         Returns
         -------
@@ -348,7 +367,11 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         return self._explain_frame(frame, scores, x_hat, top_k)
 
     def _score_frame(
-        self, frame: pd.DataFrame, report: TransformReport | None = None, *, row_offset: int = 0
+        self,
+        frame: pd.DataFrame,
+        report: TransformReport | None = None,
+        *,
+        row_offset: int = 0,
     ) -> tuple[Scores, np.ndarray, TransformReport]:
         """Unvalidated scoring of a frame: scores, reconstructions, transform report."""
         if report is None:
@@ -356,9 +379,17 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
             encoded = self.preprocessor_.transform_with_report(frame, report)
             warn_report(report, stacklevel=4)
         else:
-            encoded = self.preprocessor_.transform_with_report(frame, report, row_offset=row_offset)
-        residuals, x_hat = compute_residuals(self.generator_, self.discriminator_, encoded, self.device_)
-        return self.calibrator_.score(residuals), x_hat, report
+            encoded = self.preprocessor_.transform_with_report(
+                frame, report, row_offset=row_offset
+            )
+        forward = self._residuals(encoded)
+        return self.calibrator_.score(forward.raw), forward.x_hat, report
+
+    def _residuals(self, encoded: np.ndarray) -> _Forward:
+        out = compute_residuals(
+            self.generator_, self.discriminator_, encoded, self.device_
+        )
+        return _Forward(RawResiduals(out.recon, out.latent, out.disc), out.x_hat)
 
     def _components_frame(self, scores: Scores) -> pd.DataFrame:
         data = {
@@ -390,8 +421,15 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         """Write the model directory (atomic); see ``anomaly_gan.artifacts``."""
         check_is_fitted(self, "calibrator_")
         tensors = {f"generator.{k}": v for k, v in self.generator_.state_dict().items()}
-        tensors.update({f"discriminator.{k}": v for k, v in self.discriminator_.state_dict().items()})
-        tensors["decision_scores"] = torch.as_tensor(self.decision_scores_, dtype=torch.float64)
+        tensors.update(
+            {
+                f"discriminator.{k}": v
+                for k, v in self.discriminator_.state_dict().items()
+            }
+        )
+        tensors["decision_scores"] = torch.as_tensor(
+            self.decision_scores_, dtype=torch.float64
+        )
         n_encoded = len(self.preprocessor_.output_names_)
         parts = {
             "config": {
@@ -424,7 +462,9 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
                 "torch_version": torch.__version__,
                 "numpy_version": np.__version__,
                 "python_version": platform.python_version(),
-                "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "created_at": dt.datetime.now(dt.timezone.utc).isoformat(
+                    timespec="seconds"
+                ),
                 "training_fingerprint": self.fingerprint_,
                 "n_training_rows": len(self.decision_scores_),
                 "fit_seconds": getattr(self, "fit_seconds_", None),
@@ -464,7 +504,9 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
             det.threshold_ = float(parts["scorer"]["threshold"])
             det.n_features_in_ = int(config["n_features_in"])
             if config.get("feature_names_in") is not None:
-                det.feature_names_in_ = np.asarray(config["feature_names_in"], dtype=object)
+                det.feature_names_in_ = np.asarray(
+                    config["feature_names_in"], dtype=object
+                )
             else:
                 det._array_input = True
             gen, disc = det._build_networks(int(config["n_encoded"]))
@@ -515,6 +557,11 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         tags.input_tags.string = True
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+class _Forward(NamedTuple):
+    raw: RawResiduals
+    x_hat: np.ndarray
 
 
 def _prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

@@ -65,7 +65,13 @@ def read_table(path: str | Path, *, fmt: str | None = None) -> pd.DataFrame:
     except pd.errors.EmptyDataError as exc:
         msg = f"file '{path}': expected a CSV header and rows, found an empty file"
         raise DataError(msg) from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, pa.ArrowException, OSError, ValueError) as exc:
+    except (
+        pd.errors.ParserError,
+        UnicodeDecodeError,
+        pa.ArrowException,
+        OSError,
+        ValueError,
+    ) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         msg = f"file '{path}': cannot be read as {kind.upper()} ({reason})"
         raise DataError(msg) from exc
@@ -83,7 +89,9 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -94,13 +102,15 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
         umask = os.umask(0)
         os.umask(umask)
         tmp.chmod(0o666 & ~umask)
-        os.replace(tmp, target)
+        tmp.replace(target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, *, fmt: str | None = None) -> Path:
+def write_table(
+    frame: pd.DataFrame, path: str | Path, *, fmt: str | None = None
+) -> Path:
     """Write a frame as CSV or Parquet, atomically."""
     kind = table_format(path, fmt) if fmt or not Path(path).is_dir() else "parquet"
     target = Path(path)
@@ -117,7 +127,12 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, fmt: str | None = None
 
 def _csv_compression(target: Path) -> str | None:
     name = target.name.lower()
-    for suffix, method in ((".gz", "gzip"), (".zst", "zstd"), (".bz2", "bz2"), (".xz", "xz")):
+    for suffix, method in (
+        (".gz", "gzip"),
+        (".zst", "zstd"),
+        (".bz2", "bz2"),
+        (".xz", "xz"),
+    ):
         if name.endswith(suffix):
             return method
     return None

@@ -187,7 +187,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
         self._build_layout()
         return self
 
-    def _assign_roles(self, frame: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    def _assign_roles(
+        self, frame: pd.DataFrame
+    ) -> tuple[dict[str, str], dict[str, str]]:
         excluded: dict[str, str] = {}
         for option, reason in (
             ("id_cols", "identifier"),
@@ -338,7 +340,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
         )
         out = np.zeros((len(frame), len(self.output_names_)), dtype=np.float32)
         for spec in self.columns_:
-            start, stop = self._slices[spec["name"]]
+            start, _ = self._slices[spec["name"]]
             values = frame[spec["name"]]
             if spec["role"] == NUMERIC:
                 x = _parse_numeric(spec["name"], values, row_offset=row_offset)
@@ -372,18 +374,22 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
             # Beyond the training range, keep growing (linearly in range units)
             # so that extreme values stay distinguishable after the transform.
             span = max(q[-1] - q[0], 1e-12)
-            z = z + np.clip(x - q[-1], 0, None) / span + np.clip(x - q[0], None, 0) / span
+            z = (
+                z
+                + np.clip(x - q[-1], 0, None) / span
+                + np.clip(x - q[0], None, 0) / span
+            )
         else:
             z = np.log1p(np.clip(x, 0, None)) if spec["log"] else x
             z = (z - spec["center"]) / spec["scale"]
-        return np.clip(z, -self.clip, self.clip)
+        return np.asarray(np.clip(z, -self.clip, self.clip))
 
     def _unscale(self, spec: dict[str, Any], z: np.ndarray) -> np.ndarray:
         z = np.clip(z, -self.clip, self.clip)
         if "quantiles" in spec:
             q = np.asarray(spec["quantiles"])
             u = ndtr(z)
-            return np.interp(u, np.linspace(0.0, 1.0, len(q)), q)
+            return np.asarray(np.interp(u, np.linspace(0.0, 1.0, len(q)), q))
         x = z * spec["scale"] + spec["center"]
         if spec["log"]:
             x = np.expm1(x)
@@ -402,7 +408,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
         for spec in self.columns_:
             start, stop = self._slices[spec["name"]]
             if spec["role"] == NUMERIC:
-                data[spec["name"]] = self._unscale(spec, encoded[:, start].astype(np.float64))
+                data[spec["name"]] = self._unscale(
+                    spec, encoded[:, start].astype(np.float64)
+                )
             elif spec["role"] == CATEGORICAL:
                 labels = np.asarray([*spec["categories"], OTHER], dtype=object)
                 data[spec["name"]] = labels[np.argmax(encoded[:, start:stop], axis=1)]
@@ -505,7 +513,7 @@ def _looks_like_datetime(text: pd.Series) -> bool:
 
 def _parse_numeric(name: str, values: pd.Series, *, row_offset: int) -> np.ndarray:
     if pd.api.types.is_bool_dtype(values.dtype):
-        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+        return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
     if pd.api.types.is_numeric_dtype(values.dtype):
         x = values.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
@@ -527,7 +535,7 @@ def _parse_numeric(name: str, values: pd.Series, *, row_offset: int) -> np.ndarr
             f"number, found {_show(values.iloc[i])}"
         )
         raise SchemaError(msg)
-    return x
+    return np.asarray(x)
 
 
 def _parse_boolean(
@@ -551,7 +559,7 @@ def _parse_boolean(
 
 
 def _show(value: Any) -> str:
-    """A value as a message shows it: numpy scalars as plain Python values."""
+    """Show a value as messages do: numpy scalars as plain Python values."""
     if isinstance(value, np.generic):
         value = value.item()
     return repr(value)

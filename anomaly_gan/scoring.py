@@ -118,10 +118,13 @@ class ScoreCalibrator:
         scaled = _per_feature(residuals.recon, self.slices) / self.feature_scale
         raw = self._raw_components(residuals, scaled)
         components = {
-            name: (raw[name] - self.center[name]) / self.spread[name] for name in COMPONENTS
+            name: (raw[name] - self.center[name]) / self.spread[name]
+            for name in COMPONENTS
         }
         total_weight = sum(self.weights.get(name, 0.0) for name in COMPONENTS)
-        score = sum(self.weights.get(name, 0.0) * components[name] for name in COMPONENTS)
+        score = sum(
+            self.weights.get(name, 0.0) * components[name] for name in COMPONENTS
+        )
         return Scores(
             anomaly_score=np.asarray(score, dtype=np.float64) / total_weight,
             components=components,
@@ -163,7 +166,9 @@ def threshold_for_fpr(normal_scores: np.ndarray, target_fpr: float) -> float:
     return float(ordered[n - 1 - allowed])
 
 
-def threshold_for_contamination(train_scores: np.ndarray, contamination: float) -> float:
+def threshold_for_contamination(
+    train_scores: np.ndarray, contamination: float
+) -> float:
     """PyOD's rule: the ``1 - contamination`` percentile of the training scores."""
     return float(np.percentile(train_scores, 100 * (1 - contamination)))
 
@@ -171,7 +176,7 @@ def threshold_for_contamination(train_scores: np.ndarray, contamination: float) 
 def top_features(
     feature_residuals: np.ndarray, names: list[str], top_k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and shares of the ``top_k`` columns by share of each row's residual.
+    """Return the ``top_k`` columns by their share of each row's residual.
 
     Returns
     -------
@@ -191,4 +196,8 @@ def _per_feature(recon: np.ndarray, slices: list[tuple[int, int]]) -> np.ndarray
     recon = np.asarray(recon, dtype=np.float64)
     starts = np.asarray([a for a, _ in slices], dtype=np.intp)
     # Slices are contiguous and ordered, so one reduceat sums each column's block.
-    return np.add.reduceat(recon, starts, axis=1) if recon.shape[0] else np.zeros((0, len(slices)))
+    return (
+        np.add.reduceat(recon, starts, axis=1)
+        if recon.shape[0]
+        else np.zeros((0, len(slices)))
+    )

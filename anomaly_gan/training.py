@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import torch
@@ -29,7 +28,6 @@ from torch.nn.utils import parametrize
 from anomaly_gan.config import ResolvedSizes
 from anomaly_gan.exceptions import ArtifactError, ConfigError
 from anomaly_gan.models.losses import discriminator_loss, generator_loss
-from anomaly_gan.scoring import RawResiduals
 
 logger = logging.getLogger(__name__)
 
@@ -107,15 +105,23 @@ class GanTrainer:
     fingerprint: str = ""
     _scaler: Any = field(default=None, init=False, repr=False)
 
-    def fit(self, train: np.ndarray, val: np.ndarray, *, resume: bool = False) -> TrainResult:
+    def fit(
+        self, train: np.ndarray, val: np.ndarray, *, resume: bool = False
+    ) -> TrainResult:
         """Train on ``train``; pick the epoch with the lowest validation loss."""
-        seed = self.random_state if self.random_state is not None else int(np.random.SeedSequence().entropy % 2**31)
+        seed = (
+            self.random_state
+            if self.random_state is not None
+            else int(np.random.default_rng().integers(2**31))
+        )
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             return self._fit(train, val, seed, resume)
 
-    def _fit(self, train: np.ndarray, val: np.ndarray, seed: int, resume: bool) -> TrainResult:
+    def _fit(
+        self, train: np.ndarray, val: np.ndarray, seed: int, resume: bool
+    ) -> TrainResult:
         gen, disc = self.build()
         gen.to(self.device)
         disc.to(self.device)
@@ -123,7 +129,12 @@ class GanTrainer:
         opt_d = torch.optim.Adam(disc.parameters(), lr=self.lr, betas=(0.5, 0.999))
         shuffle = torch.Generator().manual_seed(seed)
         history: list[dict[str, float]] = []
-        best: dict[str, Any] = {"epoch": -1, "loss": float("inf"), "gen": None, "disc": None}
+        best: dict[str, Any] = {
+            "epoch": -1,
+            "loss": float("inf"),
+            "gen": None,
+            "disc": None,
+        }
         start_epoch = 0
         resumed_from = None
         if resume:
@@ -149,7 +160,13 @@ class GanTrainer:
             started = time.perf_counter()
             gen.train()
             disc.train()
-            sums = {"g_loss": 0.0, "d_loss": 0.0, "adversarial": 0.0, "contextual": 0.0, "encoder": 0.0}
+            sums = {
+                "g_loss": 0.0,
+                "d_loss": 0.0,
+                "adversarial": 0.0,
+                "contextual": 0.0,
+                "encoder": 0.0,
+            }
             n_batches = 0
             order = torch.randperm(x_train.shape[0], generator=shuffle)
             # Batch norm needs 2+ rows per batch: drop a trailing single row.
@@ -176,9 +193,15 @@ class GanTrainer:
                     "disc": _cpu_state(disc),
                 }
             if hasattr(bar, "set_postfix"):
-                bar.set_postfix(g=f"{record['g_loss']:.3f}", d=f"{record['d_loss']:.3f}", val=f"{record['val_loss']:.4f}")
+                bar.set_postfix(
+                    g=f"{record['g_loss']:.3f}",
+                    d=f"{record['d_loss']:.3f}",
+                    val=f"{record['val_loss']:.4f}",
+                )
             if self.checkpoint_dir is not None:
-                self._save_checkpoint(epoch, gen, disc, opt_g, opt_d, shuffle, history, best)
+                self._save_checkpoint(
+                    epoch, gen, disc, opt_g, opt_d, shuffle, history, best
+                )
         if best["gen"] is not None:
             gen.load_state_dict(best["gen"])
             disc.load_state_dict(best["disc"])
@@ -194,7 +217,11 @@ class GanTrainer:
         return contextlib.nullcontext()
 
     def _make_scaler(self) -> Any:
-        if self.device.type == "cuda" and self.mixed_precision and not torch.cuda.is_bf16_supported():
+        if (
+            self.device.type == "cuda"
+            and self.mixed_precision
+            and not torch.cuda.is_bf16_supported()
+        ):
             return torch.amp.GradScaler("cuda")
         return None
 
@@ -205,7 +232,7 @@ class GanTrainer:
             self._scaler.step(optimizer)
             self._scaler.update()
         else:
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
 
     def _step(
@@ -280,18 +307,22 @@ class GanTrainer:
         target = self.checkpoint_dir / CHECKPOINT_NAME
         tmp = target.with_suffix(".pt.tmp")
         torch.save(state, tmp)
-        os.replace(tmp, target)
+        tmp.replace(target)
 
     def _load_checkpoint(self) -> dict[str, Any] | None:
         if self.checkpoint_dir is None:
             return None
         path = self.checkpoint_dir / CHECKPOINT_NAME
         if not path.exists():
-            logger.info("no checkpoint in %s: training from the start", self.checkpoint_dir)
+            logger.info(
+                "no checkpoint in %s: training from the start", self.checkpoint_dir
+            )
             return None
         try:
-            state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # noqa: BLE001 - torch raises many types here
+            state: dict[str, Any] = torch.load(
+                path, map_location="cpu", weights_only=True
+            )
+        except Exception as exc:
             msg = f"checkpoint '{path}': cannot be read ({exc.__class__.__name__}); delete it to start over"
             raise ArtifactError(msg) from exc
         if state.get("fingerprint") != self.fingerprint:
@@ -303,10 +334,19 @@ class GanTrainer:
         return state
 
 
+class ForwardResult(NamedTuple):
+    """One scoring pass over a batch, as numpy arrays."""
+
+    recon: np.ndarray  # (n, n_encoded) absolute residual per encoded column
+    latent: np.ndarray  # (n,) mean squared z - z_hat
+    disc: np.ndarray  # (n,) mean squared discriminator-feature difference
+    x_hat: np.ndarray  # (n, n_encoded) reconstructions
+
+
 @torch.no_grad()
 def compute_residuals(
     gen: nn.Module, disc: nn.Module, x: np.ndarray, device: torch.device
-) -> tuple[RawResiduals, np.ndarray]:
+) -> ForwardResult:
     """Score forward pass: raw residuals and the reconstructions, as numpy."""
     gen.eval()
     disc.eval()
@@ -319,17 +359,24 @@ def compute_residuals(
         _, f_fake = disc(out.x_hat)
         x_hat = out.x_hat.float()
         recon_parts.append((x_hat - xb).abs().cpu().numpy())
-        latent_parts.append((out.z_hat.float() - out.z.float()).pow(2).mean(dim=1).cpu().numpy())
-        disc_parts.append((f_fake.float() - f_real.float()).pow(2).mean(dim=1).cpu().numpy())
+        latent_parts.append(
+            (out.z_hat.float() - out.z.float()).pow(2).mean(dim=1).cpu().numpy()
+        )
+        disc_parts.append(
+            (f_fake.float() - f_real.float()).pow(2).mean(dim=1).cpu().numpy()
+        )
         xhat_parts.append(x_hat.cpu().numpy())
     n_cols = x.shape[1]
-    residuals = RawResiduals(
-        recon=np.concatenate(recon_parts) if recon_parts else np.zeros((0, n_cols), np.float32),
-        latent=np.concatenate(latent_parts) if latent_parts else np.zeros(0, np.float32),
-        disc=np.concatenate(disc_parts) if disc_parts else np.zeros(0, np.float32),
+
+    def joined(parts: list[np.ndarray], empty_shape: tuple[int, ...]) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(empty_shape, np.float32)
+
+    return ForwardResult(
+        recon=joined(recon_parts, (0, n_cols)),
+        latent=joined(latent_parts, (0,)),
+        disc=joined(disc_parts, (0,)),
+        x_hat=joined(xhat_parts, (0, n_cols)),
     )
-    x_hat_all = np.concatenate(xhat_parts) if xhat_parts else np.zeros((0, n_cols), np.float32)
-    return residuals, x_hat_all
 
 
 def _batches(order: torch.Tensor, batch_size: int) -> Iterator[torch.Tensor]:
@@ -348,13 +395,16 @@ def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
 def _reset_parameters(module: nn.Module) -> None:
     """Re-initialise every layer (GANomaly's remedy for a collapsed discriminator)."""
     for layer in module.modules():
-        if isinstance(layer, nn.Linear | nn.Conv2d | nn.ConvTranspose2d) and parametrize.is_parametrized(layer, "weight"):
-            original = layer.parametrizations.weight.original
-            nn.init.kaiming_uniform_(original, a=5**0.5)
+        target = cast(Any, layer)
+        if isinstance(
+            layer, nn.Linear | nn.Conv2d | nn.ConvTranspose2d
+        ) and parametrize.is_parametrized(layer, "weight"):
+            # Spectral norm: re-initialise the raw weight behind the parametrisation.
+            nn.init.kaiming_uniform_(target.parametrizations.weight.original, a=5**0.5)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
         elif layer is not module and hasattr(layer, "reset_parameters"):
-            layer.reset_parameters()
+            target.reset_parameters()
 
 
 def _progress(epochs: range, verbose: int) -> Any:

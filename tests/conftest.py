@@ -26,7 +26,9 @@ def shared_path(*parts: str) -> Path:
     """Path under ../shared/data, or skip the test with the reason."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"shared data not available: {path} is absent (see ../shared/data/README.md)")
+        pytest.skip(
+            f"shared data not available: {path} is absent (see ../shared/data/README.md)"
+        )
     return path
 
 

@@ -9,21 +9,63 @@ from anomaly_gan.exceptions import ConfigError
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"contamination": 0.7}, "parameter 'contamination': expected a number in (0, 0.5], found 0.7"),
-        ({"threshold_method": "max"}, "parameter 'threshold_method': expected one of fpr, contamination, found 'max'"),
-        ({"target_fpr": 0}, "parameter 'target_fpr': expected a number in (0, 1), found 0"),
-        ({"epochs": 0}, "parameter 'epochs': expected a positive integer or None, found 0"),
-        ({"batch_size": 2.5}, "parameter 'batch_size': expected a positive integer or None, found 2.5"),
-        ({"hidden_dims": []}, "parameter 'hidden_dims': expected a non-empty list of positive integers or None, found ()"),
+        (
+            {"contamination": 0.7},
+            "parameter 'contamination': expected a number in (0, 0.5], found 0.7",
+        ),
+        (
+            {"threshold_method": "max"},
+            "parameter 'threshold_method': expected one of fpr, contamination, found 'max'",
+        ),
+        (
+            {"target_fpr": 0},
+            "parameter 'target_fpr': expected a number in (0, 1), found 0",
+        ),
+        (
+            {"epochs": 0},
+            "parameter 'epochs': expected a positive integer or None, found 0",
+        ),
+        (
+            {"batch_size": 2.5},
+            "parameter 'batch_size': expected a positive integer or None, found 2.5",
+        ),
+        (
+            {"hidden_dims": []},
+            "parameter 'hidden_dims': expected a non-empty list of positive integers or None, found ()",
+        ),
         ({"lr": -1}, "parameter 'lr': expected a positive number, found -1"),
-        ({"recon_weight": -2}, "parameter 'recon_weight': expected a non-negative number, found -2"),
-        ({"dropout": 1.0}, "parameter 'dropout': expected a number in [0, 1), found 1.0"),
-        ({"validation_fraction": 0.6}, "parameter 'validation_fraction': expected a number in (0, 0.5), found 0.6"),
-        ({"score_weights": {"foo": 1}}, "parameter 'score_weights': expected keys among recon, latent, disc, found ['foo']"),
-        ({"score_weights": {"recon": 0}}, "parameter 'score_weights': expected non-negative weights with a positive sum, found {'recon': 0}"),
-        ({"numeric_transform": "log"}, "parameter 'numeric_transform': expected one of robust, standard, quantile, found 'log'"),
-        ({"device": "tpu"}, "parameter 'device': expected one of auto, cpu, cuda, mps or 'cuda:N', found 'tpu'"),
-        ({"random_state": "7"}, "parameter 'random_state': expected an integer or None, found '7'"),
+        (
+            {"recon_weight": -2},
+            "parameter 'recon_weight': expected a non-negative number, found -2",
+        ),
+        (
+            {"dropout": 1.0},
+            "parameter 'dropout': expected a number in [0, 1), found 1.0",
+        ),
+        (
+            {"validation_fraction": 0.6},
+            "parameter 'validation_fraction': expected a number in (0, 0.5), found 0.6",
+        ),
+        (
+            {"score_weights": {"foo": 1}},
+            "parameter 'score_weights': expected keys among recon, latent, disc, found ['foo']",
+        ),
+        (
+            {"score_weights": {"recon": 0}},
+            "parameter 'score_weights': expected non-negative weights with a positive sum, found {'recon': 0}",
+        ),
+        (
+            {"numeric_transform": "log"},
+            "parameter 'numeric_transform': expected one of robust, standard, quantile, found 'log'",
+        ),
+        (
+            {"device": "tpu"},
+            "parameter 'device': expected one of auto, cpu, cuda, mps or 'cuda:N', found 'tpu'",
+        ),
+        (
+            {"random_state": "7"},
+            "parameter 'random_state': expected an integer or None, found '7'",
+        ),
     ],
 )
 def test_bad_parameters_are_refused_with_the_full_message(params, message):
@@ -51,12 +93,18 @@ def test_sizes_follow_the_documented_rule():
 
 
 def test_explicit_sizes_win_over_the_rule():
-    sizes = DetectorConfig(hidden_dims=[64], latent_dim=3, batch_size=50, epochs=2).resolve(500, 10)
-    assert sizes == type(sizes)(hidden_dims=(64,), latent_dim=3, batch_size=50, epochs=2)
+    sizes = DetectorConfig(
+        hidden_dims=[64], latent_dim=3, batch_size=50, epochs=2
+    ).resolve(500, 10)
+    assert sizes == type(sizes)(
+        hidden_dims=(64,), latent_dim=3, batch_size=50, epochs=2
+    )
 
 
 def test_json_round_trip_keeps_every_field():
-    config = DetectorConfig(hidden_dims=(8, 4), id_cols=["a"], score_weights={"recon": 2.0})
+    config = DetectorConfig(
+        hidden_dims=(8, 4), id_cols=["a"], score_weights={"recon": 2.0}
+    )
     again = DetectorConfig.from_dict(json.loads(json.dumps(config.to_dict())))
     assert again == config
     assert again.id_cols == ("a",)
@@ -92,4 +140,7 @@ def test_bad_config_files_name_the_file(tmp_path, name, content, message):
 def test_missing_config_file(tmp_path):
     with pytest.raises(ConfigError) as info:
         DetectorConfig.from_file(tmp_path / "none.toml")
-    assert str(info.value) == f"config file '{tmp_path / 'none.toml'}': cannot be read (No such file or directory)"
+    assert (
+        str(info.value)
+        == f"config file '{tmp_path / 'none.toml'}': cannot be read (No such file or directory)"
+    )

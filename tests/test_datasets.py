@@ -5,7 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from anomaly_gan.datasets import FRAUD_TYPES, load_adbench, load_mnist, load_nsl_kdd, make_transactions
+from anomaly_gan.datasets import (
+    FRAUD_TYPES,
+    load_adbench,
+    load_mnist,
+    load_nsl_kdd,
+    make_transactions,
+)
 from anomaly_gan.exceptions import DataError
 from tests.conftest import shared_path
 
@@ -17,10 +23,25 @@ def tx():
 
 def test_transactions_have_the_documented_columns_and_types(tx):
     assert list(tx.columns) == [
-        "transaction_id", "card_id", "timestamp", "amount", "merchant_category", "country",
-        "home_country", "channel", "device_type", "card_present", "new_device",
-        "is_cross_border", "hour", "txn_count_1h", "txn_count_24h", "amount_24h",
-        "secs_since_prev", "is_fraud", "fraud_type",
+        "transaction_id",
+        "card_id",
+        "timestamp",
+        "amount",
+        "merchant_category",
+        "country",
+        "home_country",
+        "channel",
+        "device_type",
+        "card_present",
+        "new_device",
+        "is_cross_border",
+        "hour",
+        "txn_count_1h",
+        "txn_count_24h",
+        "amount_24h",
+        "secs_since_prev",
+        "is_fraud",
+        "fraud_type",
     ]
     assert tx["transaction_id"].is_unique
     assert pd.api.types.is_datetime64_any_dtype(tx["timestamp"])
@@ -48,7 +69,11 @@ def test_fraud_patterns_have_their_signatures(tx):
     assert testing["amount"].max() <= 3.0
     assert testing["txn_count_1h"].median() >= 3
     assert normal["txn_count_1h"].median() == 1
-    assert night["hour"].max() < 5 and night["is_cross_border"].all() and not night["card_present"].any()
+    assert (
+        night["hour"].max() < 5
+        and night["is_cross_border"].all()
+        and not night["card_present"].any()
+    )
     assert night["amount"].median() > 10 * normal["amount"].median()
     assert takeover["new_device"].all() and takeover["is_cross_border"].all()
     assert normal["new_device"].mean() < 0.02
@@ -58,7 +83,10 @@ def test_fraud_patterns_have_their_signatures(tx):
 
 
 def test_generator_rejects_bad_arguments():
-    with pytest.raises(ValueError, match=r"^parameter 'fraud_rate': expected a number in \[0, 0.5\], found 0.9$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^parameter 'fraud_rate': expected a number in \[0, 0.5\], found 0.9$",
+    ):
         make_transactions(100, fraud_rate=0.9)
     with pytest.raises(ValueError, match=r"^parameter 'n_rows'"):
         make_transactions(0)
@@ -73,12 +101,16 @@ def test_adbench_npz_round_trip_and_errors(tmp_path):
     np.savez(bad, A=np.ones(3))
     with pytest.raises(DataError, match=r"expected arrays 'X' and 'y', found \['A'\]"):
         load_adbench(bad)
-    with pytest.raises(DataError, match=r"^file '.*missing.npz': expected an ADBench .npz archive"):
+    with pytest.raises(
+        DataError, match=r"^file '.*missing.npz': expected an ADBench .npz archive"
+    ):
         load_adbench(tmp_path / "missing.npz")
 
 
 def _idx(path, array):
-    header = struct.pack(">BBBB", 0, 0, 8, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    header = struct.pack(">BBBB", 0, 0, 8, array.ndim) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
     with gzip.open(path, "wb") as fh:
         fh.write(header + array.astype(np.uint8).tobytes())
 
@@ -92,7 +124,10 @@ def test_mnist_idx_reader_and_errors(tmp_path):
     assert data.y.tolist() == [7, 1]
     with gzip.open(tmp_path / "trunc.gz", "wb") as fh:
         fh.write(struct.pack(">BBBB3I", 0, 0, 8, 3, 2, 3, 4) + b"\x00" * 5)
-    with pytest.raises(DataError, match=r"expected 24 values for shape \(2, 3, 4\), found 5 \(truncated\?\)"):
+    with pytest.raises(
+        DataError,
+        match=r"expected 24 values for shape \(2, 3, 4\), found 5 \(truncated\?\)",
+    ):
         load_mnist(tmp_path / "trunc.gz")
     with pytest.raises(DataError, match="expected 3 dimensions, found 1"):
         load_mnist(tmp_path / "lab.gz")
@@ -119,7 +154,10 @@ def test_shared_nsl_kdd_has_the_documented_shape():
 
 @pytest.mark.shared_data
 def test_shared_mnist_and_adbench_load():
-    data = load_mnist(shared_path("mnist", "t10k-images-idx3-ubyte.gz"), shared_path("mnist", "t10k-labels-idx1-ubyte.gz"))
+    data = load_mnist(
+        shared_path("mnist", "t10k-images-idx3-ubyte.gz"),
+        shared_path("mnist", "t10k-labels-idx1-ubyte.gz"),
+    )
     assert data.X.shape == (10_000, 28, 28)
     assert sorted(set(data.y.tolist())) == list(range(10))
     files = sorted(shared_path("adbench").glob("*.npz"))

@@ -30,10 +30,14 @@ def test_pyod_attributes_and_methods(fitted, tx_train, tx_test):
     assert fitted.decision_scores_.shape == (n,)
     assert fitted.labels_.shape == (n,)
     assert set(np.unique(fitted.labels_)) <= {0, 1}
-    np.testing.assert_array_equal(fitted.labels_, (fitted.decision_scores_ > fitted.threshold_).astype(int))
+    np.testing.assert_array_equal(
+        fitted.labels_, (fitted.decision_scores_ > fitted.threshold_).astype(int)
+    )
     pred = fitted.predict(tx_test)
     assert pred.shape == (len(tx_test),)
-    np.testing.assert_array_equal(pred, (fitted.decision_function(tx_test) > fitted.threshold_).astype(int))
+    np.testing.assert_array_equal(
+        pred, (fitted.decision_function(tx_test) > fitted.threshold_).astype(int)
+    )
     proba = fitted.predict_proba(tx_test)
     assert proba.shape == (len(tx_test), 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
@@ -48,11 +52,19 @@ def test_threshold_is_calibrated_on_held_out_normal_rows(fitted):
     val = fitted.decision_scores_[fitted.validation_index_]
     assert (val > fitted.threshold_).mean() <= fitted.target_fpr
     # and it is not the training rows' percentile (PyOD's default rule)
-    assert fitted.threshold_ != pytest.approx(np.percentile(fitted.decision_scores_, 90))
+    assert fitted.threshold_ != pytest.approx(
+        np.percentile(fitted.decision_scores_, 90)
+    )
 
 
 def test_contamination_threshold_follows_pyods_rule(tx_train):
-    det = GANomalyDetector(epochs=2, threshold_method="contamination", contamination=0.05, random_state=0, **TX_OPTIONS)
+    det = GANomalyDetector(
+        epochs=2,
+        threshold_method="contamination",
+        contamination=0.05,
+        random_state=0,
+        **TX_OPTIONS,
+    )
     det.fit(tx_train)
     assert det.threshold_ == pytest.approx(np.percentile(det.decision_scores_, 95))
     assert det.labels_.mean() == pytest.approx(0.05, abs=0.01)
@@ -61,12 +73,24 @@ def test_contamination_threshold_follows_pyods_rule(tx_train):
 @UNSEEN_OK
 def test_score_components_and_explain(fitted, tx_test):
     comp = fitted.score_components(tx_test)
-    assert list(comp.columns) == ["anomaly_score", "is_anomaly", "score_recon", "score_latent", "score_disc"]
+    assert list(comp.columns) == [
+        "anomaly_score",
+        "is_anomaly",
+        "score_recon",
+        "score_latent",
+        "score_disc",
+    ]
     np.testing.assert_allclose(comp["anomaly_score"], fitted.decision_function(tx_test))
     expl = fitted.explain(tx_test, top_k=2)
     assert list(expl.columns) == [
-        "feature_1", "share_1", "value_1", "expected_1",
-        "feature_2", "share_2", "value_2", "expected_2",
+        "feature_1",
+        "share_1",
+        "value_1",
+        "expected_1",
+        "feature_2",
+        "share_2",
+        "value_2",
+        "expected_2",
     ]
     assert (expl["share_1"] >= expl["share_2"]).all()
     assert set(expl["feature_1"]) <= set(fitted.preprocessor_.required_columns_)
@@ -106,7 +130,10 @@ def test_array_input_works_like_pyod():
     y = np.r_[np.zeros(200), np.ones(30)]
     assert roc_auc_score(y, scores) > 0.9
     assert not hasattr(det, "feature_names_in_")
-    with pytest.raises(ValueError, match="X has 4 features, but GANomalyDetector is expecting 5 features as input"):
+    with pytest.raises(
+        ValueError,
+        match="X has 4 features, but GANomalyDetector is expecting 5 features as input",
+    ):
         det.decision_function(X[:, :4])
 
 
@@ -123,12 +150,17 @@ def test_constructor_stores_arguments_and_fit_checks_them(tx_train):
     det = GANomalyDetector(epochs=-1, hidden_dims=[4])
     assert det.get_params()["epochs"] == -1
     assert clone(det).get_params() == det.get_params()
-    with pytest.raises(ConfigError, match=r"^parameter 'epochs': expected a positive integer or None, found -1$"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^parameter 'epochs': expected a positive integer or None, found -1$",
+    ):
         det.fit(tx_train)
 
 
 def test_too_few_rows_are_refused():
-    with pytest.raises(SchemaError, match=r"^training data: expected at least 8 rows, found 3 samples$"):
+    with pytest.raises(
+        SchemaError, match=r"^training data: expected at least 8 rows, found 3 samples$"
+    ):
         GANomalyDetector(epochs=1).fit(pd.DataFrame({"a": [1.0, 2.0, 3.0]}))
 
 
@@ -139,7 +171,9 @@ def test_scoring_a_frame_without_a_required_column_names_it(fitted, tx_test):
 
 def test_unseen_categories_warn_once_with_a_count(fitted, tx_test):
     rows = tx_test.head(10).assign(merchant_category="casino")
-    with pytest.warns(UserWarning, match=r"^10 categorical value\(s\) unseen in training") as record:
+    with pytest.warns(
+        UserWarning, match=r"^10 categorical value\(s\) unseen in training"
+    ) as record:
         fitted.decision_function(rows)
     assert len(record) == 1
     assert record[0].filename == __file__

@@ -33,7 +33,9 @@ def test_losses_are_zero_for_a_perfect_reconstruction_and_weighted():
     f = torch.randn(4, 5)
     perfect = generator_loss(x, x, z, z, f, f)
     assert float(perfect.total) == 0.0
-    loss = generator_loss(x, x + 1, z, z + 2, f, f + 3, adv_weight=1, recon_weight=50, latent_weight=1)
+    loss = generator_loss(
+        x, x + 1, z, z + 2, f, f + 3, adv_weight=1, recon_weight=50, latent_weight=1
+    )
     assert float(loss.contextual) == 1.0
     assert float(loss.encoder) == 4.0
     assert float(loss.adversarial) == 9.0

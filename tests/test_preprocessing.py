@@ -21,7 +21,9 @@ def frame():
             "amount": np.exp(rng.normal(3, 1.5, n)),  # heavy right tail
             "temp": rng.normal(20, 2, n),
             "bytes": np.where(rng.random(n) < 0.1, np.nan, rng.integers(0, 1000, n)),
-            "country": rng.choice(["US", "GB", "DE", "rare"], n, p=[0.6, 0.25, 0.149, 0.001]),
+            "country": rng.choice(
+                ["US", "GB", "DE", "rare"], n, p=[0.6, 0.25, 0.149, 0.001]
+            ),
             "card_present": rng.random(n) < 0.5,
             "flag_text": rng.choice(["yes", "no"], n),
             "label": rng.integers(0, 2, n),
@@ -112,14 +114,20 @@ def test_rare_and_unseen_categories_go_to_other_and_are_counted(frame):
     other = pre.output_names_.index(f"country={OTHER}")
     assert x[:, other].tolist() == [1.0, 0.0, 1.0]
     assert report.unseen == {"country": 2}
-    with pytest.warns(UserWarning, match=r"^2 categorical value\(s\) unseen in training were mapped to '<other>': country \(2\)$"):
+    with pytest.warns(
+        UserWarning,
+        match=r"^2 categorical value\(s\) unseen in training were mapped to '<other>': country \(2\)$",
+    ):
         pre.transform(batch)
 
 
 def test_extra_columns_are_ignored_and_reported_once(frame):
     pre = fit(frame)
     batch = frame.head(5).assign(extra1=1, extra2="x")
-    with pytest.warns(UserWarning, match=r"^2 input column\(s\) not used by the model were ignored: extra1, extra2$"):
+    with pytest.warns(
+        UserWarning,
+        match=r"^2 input column\(s\) not used by the model were ignored: extra1, extra2$",
+    ):
         x = pre.transform(batch)
     np.testing.assert_array_equal(x, pre.transform(frame.head(5)))
 
@@ -132,18 +140,37 @@ def test_numeric_missing_values_are_imputed_with_the_median_and_counted(frame):
     x = pre.transform_with_report(batch, report)
     spec = {c["name"]: c for c in pre.columns_}["temp"]
     col = pre.output_names_.index("temp")
-    assert x[0, col] == pytest.approx((spec["median"] - spec["center"]) / spec["scale"], abs=1e-5)
+    assert x[0, col] == pytest.approx(
+        (spec["median"] - spec["center"]) / spec["scale"], abs=1e-5
+    )
     assert report.imputed == {"temp": 2}
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda f: f.drop(columns=["amount"]), "column 'amount': required by the model, missing from the input (1 missing in all)"),
-        (lambda f: f.drop(columns=["amount", "temp"]), "column 'amount': required by the model, missing from the input (2 missing in all)"),
-        (lambda f: f.assign(amount=["12.5", "N/A?", "3"] + ["1"] * (len(f) - 3)), "column 'amount' (row 2): expected a number, found 'N/A?'"),
-        (lambda f: f.assign(temp=[1.0, 2.0, np.inf] + [1.0] * (len(f) - 3)), "column 'temp' (row 3): expected a finite number, found inf"),
-        (lambda f: f.assign(card_present=["true", "maybe"] + ["false"] * (len(f) - 2)), "column 'card_present' (row 2): expected a boolean (true/false, 1/0, yes/no), found 'maybe'"),
+        (
+            lambda f: f.drop(columns=["amount"]),
+            "column 'amount': required by the model, missing from the input (1 missing in all)",
+        ),
+        (
+            lambda f: f.drop(columns=["amount", "temp"]),
+            "column 'amount': required by the model, missing from the input (2 missing in all)",
+        ),
+        (
+            lambda f: f.assign(amount=["12.5", "N/A?", "3"] + ["1"] * (len(f) - 3)),
+            "column 'amount' (row 2): expected a number, found 'N/A?'",
+        ),
+        (
+            lambda f: f.assign(temp=[1.0, 2.0, np.inf] + [1.0] * (len(f) - 3)),
+            "column 'temp' (row 3): expected a finite number, found inf",
+        ),
+        (
+            lambda f: f.assign(
+                card_present=["true", "maybe"] + ["false"] * (len(f) - 2)
+            ),
+            "column 'card_present' (row 2): expected a boolean (true/false, 1/0, yes/no), found 'maybe'",
+        ),
     ],
 )
 def test_schema_errors_name_the_column_row_and_value(frame, change, message):
@@ -163,9 +190,18 @@ def test_row_offset_shifts_row_numbers_in_errors(frame):
 @pytest.mark.parametrize(
     ("kw", "message"),
     [
-        ({"id_cols": ["nope"]}, "column 'nope' (named by id_cols): not found in the training data"),
-        ({"categorical_cols": ["nope"]}, "column 'nope' (named by categorical_cols): not found in the training data"),
-        ({"label_col": "nope"}, "column 'nope' (named by label_col): not found in the training data"),
+        (
+            {"id_cols": ["nope"]},
+            "column 'nope' (named by id_cols): not found in the training data",
+        ),
+        (
+            {"categorical_cols": ["nope"]},
+            "column 'nope' (named by categorical_cols): not found in the training data",
+        ),
+        (
+            {"label_col": "nope"},
+            "column 'nope' (named by label_col): not found in the training data",
+        ),
     ],
 )
 def test_options_naming_absent_columns_are_refused(frame, kw, message):
@@ -177,7 +213,10 @@ def test_options_naming_absent_columns_are_refused(frame, kw, message):
 def test_a_table_with_nothing_to_learn_is_refused():
     with pytest.raises(SchemaError) as info:
         TabularPreprocessor(id_cols=["a"]).fit(pd.DataFrame({"a": [1, 2]}))
-    assert str(info.value) == "training data: expected at least one usable feature column, found none (excluded: a)"
+    assert (
+        str(info.value)
+        == "training data: expected at least one usable feature column, found none (excluded: a)"
+    )
     with pytest.raises(SchemaError, match="expected at least one row"):
         TabularPreprocessor().fit(pd.DataFrame({"a": []}))
 
@@ -197,14 +236,21 @@ def test_expected_values_invert_the_encoding(frame, transform):
     decoded = pre.expected_values(pre.transform(rows))
     tol = 0.05 if transform == "quantile" else 1e-3
     for name in ("amount", "temp"):
-        np.testing.assert_allclose(decoded[name], rows[name], rtol=tol, atol=tol * rows[name].abs().max())
-    assert decoded["country"].tolist() == rows["country"].where(rows["country"] != "rare", OTHER).tolist()
+        np.testing.assert_allclose(
+            decoded[name], rows[name], rtol=tol, atol=tol * rows[name].abs().max()
+        )
+    assert (
+        decoded["country"].tolist()
+        == rows["country"].where(rows["country"] != "rare", OTHER).tolist()
+    )
     assert decoded["card_present"].tolist() == rows["card_present"].tolist()
 
 
 def test_quantile_transform_keeps_values_beyond_the_training_range_apart(frame):
     pre = fit(frame, numeric_transform="quantile")
-    batch = frame.head(2).assign(temp=[frame["temp"].max() + 10, frame["temp"].max() + 100])
+    batch = frame.head(2).assign(
+        temp=[frame["temp"].max() + 10, frame["temp"].max() + 100]
+    )
     x = pre.transform(batch)
     col = pre.output_names_.index("temp")
     assert x[1, col] > x[0, col]
@@ -229,7 +275,8 @@ def test_transform_is_row_wise_and_round_trips(frame):
     # Batches equal the whole: what streaming relies on.
     half = len(frame) // 2
     np.testing.assert_array_equal(
-        np.vstack([pre.transform(frame.iloc[:half]), pre.transform(frame.iloc[half:])]), x
+        np.vstack([pre.transform(frame.iloc[:half]), pre.transform(frame.iloc[half:])]),
+        x,
     )
     again = TabularPreprocessor.from_dict(json.loads(json.dumps(pre.to_dict())))
     np.testing.assert_array_equal(again.transform(frame), x)

@@ -29,11 +29,19 @@ def test_error_classes_inherit_the_builtins_callers_catch():
     assert issubclass(anomaly_gan.ConfigError, ValueError)
     assert issubclass(anomaly_gan.SchemaError, ValueError)
     assert issubclass(anomaly_gan.DataError, ValueError)
-    for name in ("ConfigError", "SchemaError", "DataError", "ArtifactError", "RegistryError"):
+    for name in (
+        "ConfigError",
+        "SchemaError",
+        "DataError",
+        "ArtifactError",
+        "RegistryError",
+    ):
         assert issubclass(getattr(anomaly_gan, name), anomaly_gan.AnomalyGanError)
 
 
 def test_importing_the_package_and_cli_does_not_load_torch():
     code = "import sys, anomaly_gan, anomaly_gan.cli; print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False"

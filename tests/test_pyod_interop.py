@@ -33,7 +33,9 @@ def test_inside_a_pyod_lscp_ensemble(blobs):
 
 def test_inside_a_sklearn_pipeline_and_score_combination(blobs):
     X, X_test, y_test = blobs
-    pipe = make_pipeline(StandardScaler(), GANomalyDetector(epochs=3, random_state=0)).fit(X)
+    pipe = make_pipeline(
+        StandardScaler(), GANomalyDetector(epochs=3, random_state=0)
+    ).fit(X)
     gan_scores = pipe.decision_function(X_test)
     knn_scores = KNN().fit(X).decision_function(X_test)
     combined = standardizer(np.c_[gan_scores, knn_scores]).mean(axis=1)
@@ -45,4 +47,6 @@ def test_pickle_round_trip_keeps_scores(blobs):
     X, X_test, _ = blobs
     det = GANomalyDetector(epochs=2, random_state=0).fit(X)
     again = pickle.loads(pickle.dumps(det))
-    np.testing.assert_array_equal(again.decision_function(X_test), det.decision_function(X_test))
+    np.testing.assert_array_equal(
+        again.decision_function(X_test), det.decision_function(X_test)
+    )

@@ -33,12 +33,19 @@ def test_threshold_for_fpr_flags_at_most_the_target_share():
 
 def test_threshold_for_contamination_is_pyods_percentile():
     scores = np.random.default_rng(0).normal(size=500)
-    assert threshold_for_contamination(scores, 0.1) == pytest.approx(np.percentile(scores, 90))
+    assert threshold_for_contamination(scores, 0.1) == pytest.approx(
+        np.percentile(scores, 90)
+    )
 
 
 def test_calibration_centres_normal_rows_and_separates_larger_residuals():
     rng = np.random.default_rng(0)
-    cal = ScoreCalibrator.fit(residuals(2000, rng), SLICES, {"recon": 1, "latent": 1, "disc": 1}, target_fpr=0.05)
+    cal = ScoreCalibrator.fit(
+        residuals(2000, rng),
+        SLICES,
+        {"recon": 1, "latent": 1, "disc": 1},
+        target_fpr=0.05,
+    )
     normal = cal.score(residuals(2000, rng))
     # Each component is centred; their weighted mean of skewed parts is near 0.
     assert abs(np.median(normal.anomaly_score)) < 0.3
@@ -74,7 +81,9 @@ def test_json_round_trip_gives_identical_scores():
     data = residuals(300, rng)
     cal = ScoreCalibrator.fit(data, SLICES, {"recon": 1, "latent": 0.5, "disc": 0.5})
     again = ScoreCalibrator.from_dict(json.loads(json.dumps(cal.to_dict())))
-    np.testing.assert_array_equal(again.score(data).anomaly_score, cal.score(data).anomaly_score)
+    np.testing.assert_array_equal(
+        again.score(data).anomaly_score, cal.score(data).anomaly_score
+    )
     assert again.threshold == cal.threshold
 
 

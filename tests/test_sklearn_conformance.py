@@ -27,7 +27,11 @@ def _expected(estimator):
 
 
 @parametrize_with_checks(
-    [GANomalyDetector(epochs=2, hidden_dims=[8], latent_dim=2, batch_size=16, random_state=0)],
+    [
+        GANomalyDetector(
+            epochs=2, hidden_dims=[8], latent_dim=2, batch_size=16, random_state=0
+        )
+    ],
     expected_failed_checks=_expected,
 )
 @pytest.mark.filterwarnings("ignore::UserWarning")

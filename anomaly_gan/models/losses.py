@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
-from torch.nn import functional as F
+from torch.nn import functional
 
 ADV_WEIGHT = 1.0
 RECON_WEIGHT = 50.0
@@ -39,15 +39,23 @@ def generator_loss(
     latent_weight: float = LATENT_WEIGHT,
 ) -> GeneratorLoss:
     """Feature matching (L2), contextual (L1) and encoder (L2) losses."""
-    adversarial = F.mse_loss(features_fake, features_real)
-    contextual = F.l1_loss(x_hat, x)
-    encoder = F.mse_loss(z_hat, z)
-    total = adv_weight * adversarial + recon_weight * contextual + latent_weight * encoder
+    adversarial = functional.mse_loss(features_fake, features_real)
+    contextual = functional.l1_loss(x_hat, x)
+    encoder = functional.mse_loss(z_hat, z)
+    total = (
+        adv_weight * adversarial + recon_weight * contextual + latent_weight * encoder
+    )
     return GeneratorLoss(total, adversarial, contextual, encoder)
 
 
-def discriminator_loss(logit_real: torch.Tensor, logit_fake: torch.Tensor) -> torch.Tensor:
+def discriminator_loss(
+    logit_real: torch.Tensor, logit_fake: torch.Tensor
+) -> torch.Tensor:
     """Binary cross-entropy of real rows against reconstructions."""
-    real = F.binary_cross_entropy_with_logits(logit_real, torch.ones_like(logit_real))
-    fake = F.binary_cross_entropy_with_logits(logit_fake, torch.zeros_like(logit_fake))
+    real = functional.binary_cross_entropy_with_logits(
+        logit_real, torch.ones_like(logit_real)
+    )
+    fake = functional.binary_cross_entropy_with_logits(
+        logit_fake, torch.zeros_like(logit_fake)
+    )
     return 0.5 * (real + fake)

@@ -38,7 +38,9 @@ class TabularGenerator(nn.Module):
         Size of the latent code ``z``.
     """
 
-    def __init__(self, n_features: int, hidden_dims: Sequence[int], latent_dim: int) -> None:
+    def __init__(
+        self, n_features: int, hidden_dims: Sequence[int], latent_dim: int
+    ) -> None:
         super().__init__()
         enc_sizes = [n_features, *hidden_dims, latent_dim]
         dec_sizes = [latent_dim, *reversed(hidden_dims), n_features]

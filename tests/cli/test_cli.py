@@ -1,7 +1,7 @@
 import json
-import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,12 +10,19 @@ from anomaly_gan.cli import main
 from anomaly_gan.datasets import make_transactions
 
 TRAIN_ARGS = [
-    "--label-col", "is_fraud",
-    "--id-cols", "transaction_id", "card_id",
-    "--timestamp-cols", "timestamp",
-    "--exclude-cols", "fraud_type",
-    "--epochs", "6",
-    "--random-state", "0",
+    "--label-col",
+    "is_fraud",
+    "--id-cols",
+    "transaction_id",
+    "card_id",
+    "--timestamp-cols",
+    "timestamp",
+    "--exclude-cols",
+    "fraud_type",
+    "--epochs",
+    "6",
+    "--random-state",
+    "0",
     "--quiet",
 ]
 
@@ -23,15 +30,28 @@ TRAIN_ARGS = [
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
-    make_transactions(3_000, fraud_rate=0.01, random_state=0).to_csv(root / "train.csv", index=False)
-    make_transactions(1_500, fraud_rate=0.05, random_state=1).to_parquet(root / "fresh.parquet")
+    make_transactions(3_000, fraud_rate=0.01, random_state=0).to_csv(
+        root / "train.csv", index=False
+    )
+    make_transactions(1_500, fraud_rate=0.05, random_state=1).to_parquet(
+        root / "fresh.parquet"
+    )
     return root
 
 
 @pytest.fixture(scope="module")
 def model(workspace):
     out = workspace / "model"
-    code = main(["train", "--data", str(workspace / "train.csv"), "--out", str(out), *TRAIN_ARGS])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(workspace / "train.csv"),
+            "--out",
+            str(out),
+            *TRAIN_ARGS,
+        ]
+    )
     assert code == 0
     return out
 
@@ -46,16 +66,34 @@ def test_train_writes_a_model_and_reports(model, workspace, capsys):
 def test_score_writes_ids_scores_components_and_reasons(model, workspace, capsys):
     out = workspace / "scores.csv"
     summary = workspace / "summary.json"
-    code = main([
-        "score", "--model", str(model), "--data", str(workspace / "fresh.parquet"),
-        "--out", str(out), "--label-col", "is_fraud", "--keep-cols", "amount",
-        "--summary-json", str(summary),
-    ])
+    code = main(
+        [
+            "score",
+            "--model",
+            str(model),
+            "--data",
+            str(workspace / "fresh.parquet"),
+            "--out",
+            str(out),
+            "--label-col",
+            "is_fraud",
+            "--keep-cols",
+            "amount",
+            "--summary-json",
+            str(summary),
+        ]
+    )
     assert code == 0
     scored = pd.read_csv(out)
     assert list(scored.columns[:8]) == [
-        "transaction_id", "card_id", "amount", "anomaly_score", "is_anomaly",
-        "score_recon", "score_latent", "score_disc",
+        "transaction_id",
+        "card_id",
+        "amount",
+        "anomaly_score",
+        "is_anomaly",
+        "score_recon",
+        "score_latent",
+        "score_disc",
     ]
     assert {"feature_1", "value_1", "expected_1", "feature_3"} <= set(scored.columns)
     assert len(scored) == 1_500
@@ -71,7 +109,20 @@ def test_score_output_is_reproducible(model, workspace):
     outs = []
     for name in ("a.parquet", "b.parquet"):
         path = workspace / name
-        assert main(["score", "--model", str(model), "--data", str(workspace / "fresh.parquet"), "--out", str(path)]) == 0
+        assert (
+            main(
+                [
+                    "score",
+                    "--model",
+                    str(model),
+                    "--data",
+                    str(workspace / "fresh.parquet"),
+                    "--out",
+                    str(path),
+                ]
+            )
+            == 0
+        )
         outs.append(pd.read_parquet(path))
     pd.testing.assert_frame_equal(outs[0], outs[1])
 
@@ -86,28 +137,143 @@ def _error_cases(ws, model):
     missing_col = ws / "missing_col.csv"
     frame.drop(columns=["country"]).assign(amount=1.0).to_csv(missing_col, index=False)
     return [
-        (["score", "--model", str(ws / "nope"), "--data", fresh, "--out", str(ws / "o.csv")], 3,
-         f"anomaly-gan: error: model '{ws / 'nope'}': not found (expected a model directory written by 'anomaly-gan train')"),
-        (["score", "--model", str(model), "--data", str(ws / "none.csv"), "--out", str(ws / "o.csv")], 2,
-         f"anomaly-gan: error: file '{ws / 'none.csv'}': not found"),
-        (["score", "--model", str(model), "--data", str(bad), "--out", str(ws / "o.csv")], 2,
-         "anomaly-gan: error: column 'amount' (row 5): expected a number, found 'twelve'"),
-        (["score", "--model", str(model), "--data", str(missing_col), "--out", str(ws / "o.csv")], 2,
-         "anomaly-gan: error: column 'country': required by the model, missing from the input (1 missing in all)"),
-        (["score", "--model", str(model), "--data", fresh, "--out", str(ws / "o.xlsx")], 2,
-         f"anomaly-gan: error: file '{ws / 'o.xlsx'}': expected a name ending in .csv, .csv.gz, .csv.zst, .csv.bz2, .csv.xz, .parquet, .pq (or a folder of Parquet files), or give the format explicitly"),
-        (["score", "--model", str(model), "--data", fresh, "--out", str(ws / "o.csv"), "--keep-cols", "nope"], 2,
-         "anomaly-gan: error: column 'nope': asked to be copied to the output, missing from the input"),
-        (["train", "--data", str(ws / "train.csv"), "--out", str(ws / "m2"), "--label-col", "nope"], 2,
-         f"anomaly-gan: error: column 'nope' (named by --label-col): not found in '{ws / 'train.csv'}'"),
-        (["train", "--data", str(ws / "train.csv"), "--out", str(ws / "m2"), "--epochs", "0"], 2,
-         "anomaly-gan: error: --epochs: expected a positive integer, found 0"),
-        (["train", "--data", str(ws / "train.csv"), "--out", str(ws / "m2"), "--config", str(ws / "none.toml")], 2,
-         f"anomaly-gan: error: config file '{ws / 'none.toml'}': cannot be read (No such file or directory)"),
-        (["generate", "--rows", "10", "--fraud-rate", "2", "--out", str(ws / "g.csv")], 2,
-         "anomaly-gan: error: --fraud-rate: expected a number in [0, 0.5], found 2.0"),
-        (["score", "--model", str(model)], 2,
-         "anomaly-gan: error: the following arguments are required: --data, --out (see 'anomaly-gan score --help')"),
+        (
+            [
+                "score",
+                "--model",
+                str(ws / "nope"),
+                "--data",
+                fresh,
+                "--out",
+                str(ws / "o.csv"),
+            ],
+            3,
+            f"anomaly-gan: error: model '{ws / 'nope'}': not found (expected a model directory written by 'anomaly-gan train')",
+        ),
+        (
+            [
+                "score",
+                "--model",
+                str(model),
+                "--data",
+                str(ws / "none.csv"),
+                "--out",
+                str(ws / "o.csv"),
+            ],
+            2,
+            f"anomaly-gan: error: file '{ws / 'none.csv'}': not found",
+        ),
+        (
+            [
+                "score",
+                "--model",
+                str(model),
+                "--data",
+                str(bad),
+                "--out",
+                str(ws / "o.csv"),
+            ],
+            2,
+            "anomaly-gan: error: column 'amount' (row 5): expected a number, found 'twelve'",
+        ),
+        (
+            [
+                "score",
+                "--model",
+                str(model),
+                "--data",
+                str(missing_col),
+                "--out",
+                str(ws / "o.csv"),
+            ],
+            2,
+            "anomaly-gan: error: column 'country': required by the model, missing from the input (1 missing in all)",
+        ),
+        (
+            [
+                "score",
+                "--model",
+                str(model),
+                "--data",
+                fresh,
+                "--out",
+                str(ws / "o.xlsx"),
+            ],
+            2,
+            f"anomaly-gan: error: file '{ws / 'o.xlsx'}': expected a name ending in .csv, .csv.gz, .csv.zst, .csv.bz2, .csv.xz, .parquet, .pq (or a folder of Parquet files), or give the format explicitly",
+        ),
+        (
+            [
+                "score",
+                "--model",
+                str(model),
+                "--data",
+                fresh,
+                "--out",
+                str(ws / "o.csv"),
+                "--keep-cols",
+                "nope",
+            ],
+            2,
+            "anomaly-gan: error: column 'nope': asked to be copied to the output, missing from the input",
+        ),
+        (
+            [
+                "train",
+                "--data",
+                str(ws / "train.csv"),
+                "--out",
+                str(ws / "m2"),
+                "--label-col",
+                "nope",
+            ],
+            2,
+            f"anomaly-gan: error: column 'nope' (named by --label-col): not found in '{ws / 'train.csv'}'",
+        ),
+        (
+            [
+                "train",
+                "--data",
+                str(ws / "train.csv"),
+                "--out",
+                str(ws / "m2"),
+                "--epochs",
+                "0",
+            ],
+            2,
+            "anomaly-gan: error: --epochs: expected a positive integer, found 0",
+        ),
+        (
+            [
+                "train",
+                "--data",
+                str(ws / "train.csv"),
+                "--out",
+                str(ws / "m2"),
+                "--config",
+                str(ws / "none.toml"),
+            ],
+            2,
+            f"anomaly-gan: error: config file '{ws / 'none.toml'}': cannot be read (No such file or directory)",
+        ),
+        (
+            [
+                "generate",
+                "--rows",
+                "10",
+                "--fraud-rate",
+                "2",
+                "--out",
+                str(ws / "g.csv"),
+            ],
+            2,
+            "anomaly-gan: error: --fraud-rate: expected a number in [0, 0.5], found 2.0",
+        ),
+        (
+            ["score", "--model", str(model)],
+            2,
+            "anomaly-gan: error: the following arguments are required: --data, --out (see 'anomaly-gan score --help')",
+        ),
     ]
 
 
@@ -129,7 +295,17 @@ def test_an_altered_model_exits_3(model, workspace, capsys, tmp_path):
     copy = tmp_path / "model"
     shutil.copytree(model, copy)
     (copy / "scorer.json").write_text("{}")
-    code = main(["score", "--model", str(copy), "--data", str(workspace / "fresh.parquet"), "--out", str(tmp_path / "o.csv")])
+    code = main(
+        [
+            "score",
+            "--model",
+            str(copy),
+            "--data",
+            str(workspace / "fresh.parquet"),
+            "--out",
+            str(tmp_path / "o.csv"),
+        ]
+    )
     assert code == 3
     assert "does not match its SHA-256" in capsys.readouterr().err
     assert not (tmp_path / "o.csv").exists()
@@ -137,9 +313,24 @@ def test_an_altered_model_exits_3(model, workspace, capsys, tmp_path):
 
 def test_train_from_a_config_file(workspace, tmp_path, capsys):
     config = tmp_path / "detector.toml"
-    config.write_text('epochs = 2\nlatent_dim = 3\nhidden_dims = [16]\n')
+    config.write_text("epochs = 2\nlatent_dim = 3\nhidden_dims = [16]\n")
     out = tmp_path / "m"
-    assert main(["train", "--data", str(workspace / "train.csv"), "--out", str(out), "--config", str(config), *TRAIN_ARGS[:-5], "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(workspace / "train.csv"),
+                "--out",
+                str(out),
+                "--config",
+                str(config),
+                *TRAIN_ARGS[:-5],
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     saved = json.loads((out / "config.json").read_text())
     assert saved["sizes"]["latent_dim"] == 3
     assert saved["sizes"]["hidden_dims"] == [16]
@@ -147,19 +338,42 @@ def test_train_from_a_config_file(workspace, tmp_path, capsys):
 
 
 def test_generate_writes_transactions(tmp_path, capsys):
-    assert main(["generate", "--rows", "500", "--fraud-rate", "0.1", "--out", str(tmp_path / "g.parquet")]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--rows",
+                "500",
+                "--fraud-rate",
+                "0.1",
+                "--out",
+                str(tmp_path / "g.parquet"),
+            ]
+        )
+        == 0
+    )
     frame = pd.read_parquet(tmp_path / "g.parquet")
     assert len(frame) == 500 and frame["is_fraud"].sum() == 50
-    assert capsys.readouterr().out.strip() == f"wrote 500 transactions (50 fraud) to {tmp_path / 'g.parquet'}"
+    assert (
+        capsys.readouterr().out.strip()
+        == f"wrote 500 transactions (50 fraud) to {tmp_path / 'g.parquet'}"
+    )
 
 
 @pytest.mark.e2e
 def test_console_script_help_and_exit_codes():
-    exe = os.path.join(os.path.dirname(sys.executable), "anomaly-gan")
+    exe = Path(sys.executable).parent / "anomaly-gan"
     for command in ([], ["train"], ["score"], ["generate"]):
-        out = subprocess.run([exe, *command, "--help"], capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            [exe, *command, "--help"], capture_output=True, text=True, check=False
+        )
         assert out.returncode == 0, out.stderr
         assert "usage: anomaly-gan" in out.stdout
-    out = subprocess.run([exe, "score", "--model", "/nonexistent", "--data", "x.csv", "--out", "y.csv"], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [exe, "score", "--model", "/nonexistent", "--data", "x.csv", "--out", "y.csv"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 3
     assert out.stderr.count("\n") == 1

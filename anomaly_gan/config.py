@@ -28,6 +28,23 @@ _DEVICES = ("auto", "cpu", "cuda", "mps")
 _NUMERIC_TRANSFORMS = ("robust", "standard", "quantile")
 _THRESHOLD_METHODS = ("fpr", "contamination")
 _SCORE_COMPONENTS = ("recon", "latent", "disc")
+COLUMN_OPTIONS = (
+    "numeric_cols",
+    "categorical_cols",
+    "boolean_cols",
+    "id_cols",
+    "timestamp_cols",
+    "exclude_cols",
+)
+# DetectorConfig fields that parameterise the TabularPreprocessor.
+PREPROCESSOR_PARAMS = (
+    "numeric_transform",
+    "clip",
+    "max_categories",
+    "min_frequency",
+    *COLUMN_OPTIONS,
+    "label_col",
+)
 
 
 def _check(condition: bool, name: str, expected: str, value: object) -> None:
@@ -139,14 +156,7 @@ class DetectorConfig:
     verbose: int = 0
 
     def __post_init__(self) -> None:
-        for name in (
-            "numeric_cols",
-            "categorical_cols",
-            "boolean_cols",
-            "id_cols",
-            "timestamp_cols",
-            "exclude_cols",
-        ):
+        for name in COLUMN_OPTIONS:
             object.__setattr__(self, name, _as_tuple(getattr(self, name)))
         if self.hidden_dims is not None:
             object.__setattr__(self, "hidden_dims", tuple(self.hidden_dims))

@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from anomaly_gan import __version__
 from anomaly_gan.artifacts import FORMAT_VERSION, load_model_dir, save_model_dir
-from anomaly_gan.config import DetectorConfig, ResolvedSizes
+from anomaly_gan.config import PREPROCESSOR_PARAMS, DetectorConfig, ResolvedSizes
 from anomaly_gan.exceptions import ArtifactError, SchemaError
 from anomaly_gan.models.tabular import TabularDiscriminator, TabularGenerator
 from anomaly_gan.preprocessing import TabularPreprocessor, TransformReport, warn_report
@@ -42,19 +42,6 @@ from anomaly_gan.training import GanTrainer, compute_residuals, resolve_device
 logger = logging.getLogger(__name__)
 
 _MIN_ROWS = 8
-_PREPROCESSOR_PARAMS = (
-    "numeric_transform",
-    "clip",
-    "max_categories",
-    "min_frequency",
-    "numeric_cols",
-    "categorical_cols",
-    "boolean_cols",
-    "id_cols",
-    "timestamp_cols",
-    "exclude_cols",
-    "label_col",
-)
 
 
 class GANomalyDetector(BaseDetector):  # type: ignore[misc]
@@ -205,9 +192,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         order = rng.permutation(len(frame))
         n_val = max(2, round(self.config_.validation_fraction * len(frame)))
         val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
-        pre_params = {
-            name: getattr(self.config_, name) for name in _PREPROCESSOR_PARAMS
-        }
+        pre_params = {name: getattr(self.config_, name) for name in PREPROCESSOR_PARAMS}
         self.preprocessor_ = TabularPreprocessor(**pre_params).fit(
             frame.iloc[train_idx]
         )

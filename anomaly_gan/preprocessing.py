@@ -22,17 +22,18 @@ from sklearn.utils.validation import check_is_fitted
 
 from anomaly_gan._typing import FloatArray
 from anomaly_gan.exceptions import SchemaError
+from anomaly_gan.schema import (
+    BOOLEAN,
+    CATEGORICAL,
+    NUMERIC,
+    as_text,
+    category_codes,
+    infer_role,
+    parse_boolean,
+    parse_numeric,
+)
 
-NUMERIC = "numeric"
-CATEGORICAL = "categorical"
-BOOLEAN = "boolean"
 OTHER = "<other>"
-MISSING = "<missing>"
-
-_TRUE = frozenset({"1", "true", "t", "yes", "y"})
-_FALSE = frozenset({"0", "false", "f", "no", "n"})
-_ID_MIN_UNIQUE = 1000
-_ID_UNIQUE_SHARE = 0.5
 _HEAVY_TAIL_SKEW = 2.0
 _N_QUANTILES = 201
 
@@ -178,7 +179,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
             elif role == CATEGORICAL:
                 columns.append(self._fit_categorical(name, values))
             else:
-                _parse_boolean(name, values, row_offset=0)
+                parse_boolean(name, values, row_offset=0)
                 columns.append({"name": name, "role": BOOLEAN})
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = len(frame.columns)
@@ -219,7 +220,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
             if key in forced:
                 roles[key] = forced[key]
                 continue
-            role_or_reason = _infer_role(frame[name])
+            role_or_reason = infer_role(frame[name])
             if role_or_reason in (NUMERIC, CATEGORICAL, BOOLEAN):
                 roles[key] = role_or_reason
             else:
@@ -227,7 +228,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
         return roles, excluded
 
     def _fit_numeric(self, name: str, values: pd.Series) -> dict[str, Any]:
-        x = _parse_numeric(name, values, row_offset=0)
+        x = parse_numeric(name, values, row_offset=0)
         missing = np.isnan(x)
         observed = x[~missing]
         if observed.size == 0:
@@ -265,7 +266,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
         return spec
 
     def _fit_categorical(self, name: str, values: pd.Series) -> dict[str, Any]:
-        text = _as_text(values)
+        text = as_text(values)
         counts = text.value_counts(dropna=False)
         min_count = max(1, int(np.ceil(self.min_frequency * len(text))))
         kept = [str(v) for v, c in counts.items() if c >= min_count]
@@ -343,7 +344,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
             start, _ = self._slices[spec["name"]]
             values = frame[spec["name"]]
             if spec["role"] == NUMERIC:
-                x = _parse_numeric(spec["name"], values, row_offset=row_offset)
+                x = parse_numeric(spec["name"], values, row_offset=row_offset)
                 missing = np.isnan(x)
                 if missing.any():
                     batch.imputed[spec["name"]] = int(missing.sum())
@@ -352,14 +353,14 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
                 if spec["missing_indicator"]:
                     out[:, start + 1] = missing
             elif spec["role"] == CATEGORICAL:
-                codes = _category_codes(values, spec["categories"])
+                codes = category_codes(values, spec["categories"])
                 unseen = codes < 0
                 if unseen.any():
                     batch.unseen[spec["name"]] = int(unseen.sum())
                 codes = np.where(unseen, len(spec["categories"]), codes)
                 out[np.arange(len(frame)), start + codes] = 1.0
             else:
-                flags, missing = _parse_boolean(spec["name"], values, row_offset)
+                flags, missing = parse_boolean(spec["name"], values, row_offset)
                 if missing.any():
                     batch.imputed[spec["name"]] = int(missing.sum())
                 out[:, start] = flags
@@ -482,97 +483,6 @@ def _require_column(frame: pd.DataFrame, name: str, option: str) -> None:
     if name not in frame.columns:
         msg = f"column '{name}' (named by {option}): not found in the training data"
         raise SchemaError(msg)
-
-
-def _infer_role(values: pd.Series) -> str:
-    dtype = values.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return BOOLEAN
-    if pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
-        return "timestamp (datetime dtype)"
-    if pd.api.types.is_numeric_dtype(dtype):
-        return NUMERIC
-    text = values.dropna()
-    if len(text) and _looks_like_datetime(text):
-        return "timestamp (date-time text)"
-    n_unique = values.nunique(dropna=True)
-    if n_unique >= _ID_MIN_UNIQUE and n_unique > _ID_UNIQUE_SHARE * len(values):
-        return "identifier (most values distinct)"
-    if len(text) and set(text.astype(str).str.lower().unique()) <= (_TRUE | _FALSE):
-        return BOOLEAN
-    return CATEGORICAL
-
-
-def _looks_like_datetime(text: pd.Series) -> bool:
-    sample = text.iloc[:200].astype(str)
-    if not sample.str.match(r"^\d{4}-\d{2}-\d{2}").all():
-        return False
-    parsed = pd.to_datetime(sample, errors="coerce", format="ISO8601")
-    return bool(parsed.notna().all())
-
-
-def _parse_numeric(name: str, values: pd.Series, *, row_offset: int) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        x = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        parsed = pd.to_numeric(values, errors="coerce")
-        x = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = np.isnan(x) & values.notna().to_numpy()
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            msg = (
-                f"column '{name}' (row {row_offset + i + 1}): expected a number, "
-                f"found {_show(values.iloc[i])}"
-            )
-            raise SchemaError(msg)
-    infinite = np.isinf(x)
-    if infinite.any():
-        i = int(np.flatnonzero(infinite)[0])
-        msg = (
-            f"column '{name}' (row {row_offset + i + 1}): expected a finite "
-            f"number, found {_show(values.iloc[i])}"
-        )
-        raise SchemaError(msg)
-    return np.asarray(x)
-
-
-def _parse_boolean(
-    name: str, values: pd.Series, row_offset: int
-) -> tuple[np.ndarray, np.ndarray]:
-    missing = values.isna().to_numpy()
-    if pd.api.types.is_bool_dtype(values.dtype) and not missing.any():
-        return values.to_numpy(dtype=np.float32), missing
-    text = values.astype("string").str.strip().str.lower()
-    is_true = text.isin(_TRUE).to_numpy(dtype=bool, na_value=False)
-    is_false = text.isin(_FALSE).to_numpy(dtype=bool, na_value=False)
-    bad = ~(is_true | is_false | missing)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        msg = (
-            f"column '{name}' (row {row_offset + i + 1}): expected a boolean "
-            f"(true/false, 1/0, yes/no), found {_show(values.iloc[i])}"
-        )
-        raise SchemaError(msg)
-    return is_true.astype(np.float32), missing
-
-
-def _show(value: Any) -> str:
-    """Show a value as messages do: numpy scalars as plain Python values."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    return repr(value)
-
-
-def _as_text(values: pd.Series) -> pd.Series:
-    text = values.astype("string").fillna(MISSING)
-    return text.astype(object)
-
-
-def _category_codes(values: pd.Series, categories: list[str]) -> np.ndarray:
-    index = pd.Index(categories, dtype=object)
-    return np.asarray(index.get_indexer(_as_text(values)), dtype=np.int64)
 
 
 def _skewness(x: np.ndarray) -> float:

@@ -1,47 +1,50 @@
-"""Scoring tables with a fitted detector: the one place output rows are shaped.
+"""Scoring tables with a fitted detector: output rows, and the streaming job.
 
-``score_frame`` turns a DataFrame into the scored output (id columns, kept
-columns, ``anomaly_score``, ``is_anomaly``, the components and the top-k
-reasons); the CLI, the dashboard and later the streaming job share it.
-``score_file`` reads a file, scores it and writes the result atomically.
+``score_frame`` turns one DataFrame into scored output rows (the API and the
+dashboard use it). ``ScoreJob`` streams files of any size through a three-stage
+pipeline, each stage in its own thread and joined by bounded queues, so reading,
+scoring and writing overlap while memory stays bounded by a few batches:
+
+    reader (iter_batches) -> scorer (preprocess, networks, reasons) -> writer
+
+Rows that cannot be scored go to ``<out>.rejected.csv`` with their file, row
+number and reason (or fail the run with ``fail_on_bad_rows``). The output and
+the rejection file are written under temporary names and renamed only when the
+run completes, so a killed run leaves no partial file under either name.
 """
 
 from __future__ import annotations
 
+import csv
+import logging
+import queue
+import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from anomaly_gan.detector import GANomalyDetector
-from anomaly_gan.exceptions import SchemaError
-from anomaly_gan.io import read_table, write_table
+from anomaly_gan.exceptions import BadRowsError, DataError, SchemaError
+from anomaly_gan.io import TableBatch, atomic_write, iter_batches, table_format
 from anomaly_gan.preprocessing import TransformReport
+from anomaly_gan.schema import RowIssues
+from anomaly_gan.scoring import Scores, top_features
+
+logger = logging.getLogger(__name__)
+
+_QUEUE_DEPTH = 2  # batches in flight between two stages
+_DONE = object()
 
 
-@dataclass
-class ScoreSummary:
-    """What one scoring run did; printed by the CLI, written as JSON for schedulers."""
-
-    rows: int = 0
-    flagged: int = 0
-    threshold: float = float("nan")
-    seconds: float = 0.0
-    unseen: dict[str, int] = field(default_factory=dict)
-    imputed: dict[str, int] = field(default_factory=dict)
-    extra_columns: list[str] = field(default_factory=list)
-    roc_auc: float | None = None
-    average_precision: float | None = None
-    output: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict."""
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
+# ------------------------------------------------------------- one frame
 def score_frame(
     detector: GANomalyDetector,
     frame: pd.DataFrame,
@@ -49,27 +52,9 @@ def score_frame(
     id_cols: list[str] | None = None,
     keep_cols: list[str] | None = None,
     top_k: int = 3,
-    report: TransformReport | None = None,
-    row_offset: int = 0,
+    threshold: float | None = None,
 ) -> pd.DataFrame:
-    """Score a frame and shape the output rows.
-
-    Parameters
-    ----------
-    detector : GANomalyDetector
-        A fitted detector.
-    frame : DataFrame
-        Rows to score, with the model's feature columns.
-    id_cols : list of str, optional
-        Columns copied first; default: the model's ``id_cols`` that are present.
-    keep_cols : list of str, optional
-        More columns copied after the ids.
-    top_k : int, default=3
-        Number of contributing features reported per row.
-    report : TransformReport, optional
-        Accumulates unseen categories and imputations (no warnings then).
-    row_offset : int, default=0
-        Added to row numbers in error messages (for batches of a file).
+    """Score a frame and shape the output rows (the API's and dashboard's path).
 
     Returns
     -------
@@ -77,116 +62,421 @@ def score_frame(
         ids, kept columns, ``anomaly_score``, ``is_anomaly``, ``score_recon``,
         ``score_latent``, ``score_disc``, then ``feature_k``, ``share_k``,
         ``value_k``, ``expected_k`` for k = 1..top_k (values as text).
+
+    Raises
+    ------
+    SchemaError
+        A required or copied column is missing, or a value has the wrong type.
     """
+    copied = _copied_columns(detector, frame.columns, id_cols, keep_cols)
+    scores, x_hat, _ = detector._score_frame(frame, TransformReport())
+    table = _output_table(detector, frame, copied, scores, x_hat, top_k, threshold)
+    return table.to_pandas()
+
+
+def _copied_columns(
+    detector: GANomalyDetector,
+    columns: Any,
+    id_cols: list[str] | None,
+    keep_cols: list[str] | None,
+) -> list[str]:
+    present = [str(c) for c in columns]
     if id_cols is None:
-        id_cols = [c for c in (detector.config_.id_cols or ()) if c in frame.columns]
+        id_cols = [c for c in (detector.config_.id_cols or ()) if c in present]
     copied = list(dict.fromkeys([*id_cols, *(keep_cols or [])]))
-    absent = [c for c in copied if c not in frame.columns]
+    absent = [c for c in copied if c not in present]
     if absent:
         msg = f"column '{absent[0]}': asked to be copied to the output, missing from the input"
         raise SchemaError(msg)
-    scores, x_hat, _ = detector._score_frame(
-        frame,
-        report if report is not None else TransformReport(),
-        row_offset=row_offset,
-    )
-    parts = [frame[copied].reset_index(drop=True), detector._components_frame(scores)]
-    if top_k > 0:
-        reasons = detector._explain_frame(frame, scores, x_hat, top_k).reset_index(
-            drop=True
-        )
-        for column in reasons.columns:
-            if column.startswith(("value_", "expected_")):
-                reasons[column] = _as_text(reasons[column].to_numpy())
-        parts.append(reasons)
-    return pd.concat(parts, axis=1)
+    return copied
 
 
-def score_file(
+def _output_table(
     detector: GANomalyDetector,
-    data: str | Path,
-    out: str | Path,
-    *,
-    id_cols: list[str] | None = None,
-    keep_cols: list[str] | None = None,
-    label_col: str | None = None,
-    top_k: int = 3,
-    fmt: str | None = None,
-) -> ScoreSummary:
-    """Read ``data``, score it and write ``out`` atomically; return a summary."""
-    started = time.perf_counter()
-    frame = read_table(data)
-    report = TransformReport()
-    scored = score_frame(
-        detector,
-        frame,
-        id_cols=id_cols,
-        keep_cols=keep_cols,
-        top_k=top_k,
-        report=report,
-    )
-    summary = ScoreSummary(
-        rows=len(scored),
-        flagged=int(scored["is_anomaly"].sum()),
-        threshold=float(detector.threshold_),
-        unseen=report.unseen,
-        imputed=report.imputed,
-        extra_columns=report.extra_columns,
-    )
-    if label_col is not None:
-        summary.roc_auc, summary.average_precision = _label_metrics(
-            frame, label_col, scored["anomaly_score"].to_numpy()
-        )
-    write_table(scored, out, fmt=fmt)
-    summary.output = str(out)
-    summary.seconds = time.perf_counter() - started
-    return summary
+    frame: pd.DataFrame,
+    copied: list[str],
+    scores: Scores,
+    x_hat: np.ndarray,
+    top_k: int,
+    threshold: float | None,
+) -> pa.Table:
+    columns: dict[str, Any] = {}
+    for name in copied:
+        columns[name] = pa.array(frame[name].to_numpy(), from_pandas=True)
+    components = detector._components_frame(scores, threshold)
+    for name in components.columns:
+        columns[name] = pa.array(components[name].to_numpy())
+    if top_k > 0 and len(frame):
+        columns.update(_reason_columns(detector, frame, scores, x_hat, top_k))
+    elif top_k > 0:
+        for k in range(
+            1, min(top_k, len(detector.preprocessor_.required_columns_)) + 1
+        ):
+            columns[f"feature_{k}"] = pa.array([], pa.string())
+            columns[f"share_{k}"] = pa.array([], pa.float64())
+            columns[f"value_{k}"] = pa.array([], pa.string())
+            columns[f"expected_{k}"] = pa.array([], pa.string())
+    return pa.table(columns)
 
 
-def anomaly_labels(
-    values: pd.Series, column: str, normal_label: str = "normal"
-) -> np.ndarray:
-    """Return 0/1 labels (1 = anomaly) from a label column.
-
-    Numbers and booleans are anomalies when non-zero; text is an anomaly unless
-    it equals ``normal_label``, "0" or "false" (case-insensitive).
-    """
-    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(
-        values.dtype
-    ):
-        if values.isna().any():
-            row = int(np.flatnonzero(values.isna().to_numpy())[0]) + 1
-            msg = f"column '{column}' (row {row}): expected a label, found a missing value"
-            raise SchemaError(msg)
-        return np.asarray(values.to_numpy(dtype=np.float64) != 0, dtype=np.int8)
-    text = values.astype("string").str.strip().str.lower()
-    normal = text.isin([normal_label.lower(), "0", "false"]).to_numpy(
-        dtype=bool, na_value=False
-    )
-    return np.asarray(~normal, dtype=np.int8)
-
-
-def _label_metrics(
-    frame: pd.DataFrame, label_col: str, scores: np.ndarray
-) -> tuple[float | None, float | None]:
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
-    if label_col not in frame.columns:
-        msg = f"column '{label_col}' (named by --label-col): missing from the input"
-        raise SchemaError(msg)
-    y = anomaly_labels(frame[label_col], label_col)
-    if y.min() == y.max():
-        return None, None
-    return float(roc_auc_score(y, scores)), float(average_precision_score(y, scores))
-
-
-def _as_text(values: np.ndarray) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):
-        if isinstance(v, (float, np.floating)):
-            out[i] = "" if np.isnan(v) else f"{v:.6g}"
-        elif v is None or v is pd.NA:
-            out[i] = ""
-        else:
-            out[i] = str(v)
+def _reason_columns(
+    detector: GANomalyDetector,
+    frame: pd.DataFrame,
+    scores: Scores,
+    x_hat: np.ndarray,
+    top_k: int,
+) -> dict[str, pa.Array]:
+    names = detector.preprocessor_.required_columns_
+    index, share = top_features(scores.feature_residuals, names, top_k)
+    expected = detector.preprocessor_.expected_values(x_hat)
+    # One text row per model column, then pick each row's k-th column.
+    values = np.vstack([_as_text(frame[name]) for name in names])
+    guesses = np.vstack([_as_text(expected[name]) for name in names])
+    rows = np.arange(len(frame))
+    label = np.asarray(names, dtype=object)
+    out: dict[str, pa.Array] = {}
+    for k in range(index.shape[1]):
+        cols = index[:, k]
+        out[f"feature_{k + 1}"] = pa.array(label[cols], pa.string())
+        out[f"share_{k + 1}"] = pa.array(share[:, k])
+        out[f"value_{k + 1}"] = pa.array(values[cols, rows], pa.string())
+        out[f"expected_{k + 1}"] = pa.array(guesses[cols, rows], pa.string())
     return out
+
+
+def _as_text(values: pd.Series) -> np.ndarray:
+    """Values as short text: floats to 6 significant digits, missing as ''."""
+    if pd.api.types.is_float_dtype(values.dtype):
+        x = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        text = np.char.mod("%.6g", x).astype(object)
+        text[np.isnan(x)] = ""
+        return np.asarray(text)
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return np.where(values.to_numpy(dtype=bool), "True", "False").astype(object)
+    return np.asarray(values.astype("string").fillna("").to_numpy(dtype=object))
+
+
+# ------------------------------------------------------------ the summary
+@dataclass
+class ScoreSummary:
+    """What one scoring run did; printed by the CLI, written as JSON for schedulers."""
+
+    sources: list[str] = field(default_factory=list)
+    rows_in: int = 0
+    scored: int = 0
+    rejected: int = 0
+    flagged: int = 0
+    threshold: float = float("nan")
+    seconds: float = 0.0
+    rows_per_s: float = 0.0
+    unseen: dict[str, int] = field(default_factory=dict)
+    imputed: dict[str, int] = field(default_factory=dict)
+    extra_columns: list[str] = field(default_factory=list)
+    roc_auc: float | None = None
+    average_precision: float | None = None
+    output: str | None = None
+    rejected_output: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+# ------------------------------------------------------------- the job
+@dataclass
+class _Scored:
+    table: pa.Table
+    rejected: list[list[Any]]
+    flagged: int
+    scores: np.ndarray
+    labels: np.ndarray | None
+
+
+@dataclass
+class ScoreJob:
+    """Stream input files through a detector into one output file.
+
+    Parameters
+    ----------
+    detector : GANomalyDetector
+    sources : list of Path
+        Input files (CSV, compressed CSV, Parquet files or folders), in order.
+    out : Path
+        Output file; its format comes from ``fmt`` or its extension.
+    id_cols, keep_cols : list of str, optional
+        Columns copied to the output (ids default to the model's).
+    top_k : int
+        Contributing features per row.
+    threshold : float, optional
+        Overrides the model's threshold for this run.
+    label_col : str, optional
+        A 0/1 or text label column; ROC-AUC and average precision are reported.
+    fail_on_bad_rows : bool
+        Raise ``BadRowsError`` at the first row that cannot be scored instead of
+        writing it to the rejection file.
+    batch_rows : int
+        Rows per batch (memory grows with it; about 100,000 is a good default).
+    progress : callable, optional
+        Called after each batch with the running summary.
+    """
+
+    detector: GANomalyDetector
+    sources: list[Path]
+    out: Path
+    fmt: str | None = None
+    id_cols: list[str] | None = None
+    keep_cols: list[str] | None = None
+    top_k: int = 3
+    threshold: float | None = None
+    label_col: str | None = None
+    fail_on_bad_rows: bool = False
+    batch_rows: int = 100_000
+    progress: Callable[[ScoreSummary], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        self.kind = table_format(self.out, self.fmt)
+        self.rejected_path = self.out.with_name(self.out.name + ".rejected.csv")
+        self.report = TransformReport()
+        self.summary = ScoreSummary(sources=[str(s) for s in self.sources])
+        self.summary.threshold = float(
+            self.detector.threshold_ if self.threshold is None else self.threshold
+        )
+        self._copied: list[str] | None = None
+        self._scores: list[np.ndarray] = []
+        self._labels: list[np.ndarray] = []
+
+    def run(self) -> ScoreSummary:
+        """Run the job; on any error nothing is left under the output names."""
+        started = time.perf_counter()
+        model_cols = set(self.detector.preprocessor_.required_columns_)
+        wanted = [
+            *(self.id_cols or self.detector.config_.id_cols or ()),
+            *(self.keep_cols or []),
+        ]
+        batches = iter_batches(
+            self.sources,
+            batch_rows=self.batch_rows,
+            text_columns=[c for c in wanted if c not in model_cols],
+        )
+        with (
+            atomic_write(self.out) as tmp_out,
+            atomic_write(self.rejected_path) as tmp_rej,
+        ):
+            with tmp_rej.open("w", newline="") as rej_fh:
+                rejected_writer = csv.writer(rej_fh)
+                rejected_writer.writerow(["source", "row", "reason"])
+                writer = _TableWriter(tmp_out, self.kind)
+                try:
+                    for scored in _pipeline(batches, self._score_batch):
+                        writer.write(scored.table)
+                        rejected_writer.writerows(scored.rejected)
+                        self._account(scored)
+                finally:
+                    writer.close()
+            if self.summary.rejected == 0:
+                # Nothing rejected: no rejection file, and none left from an earlier run.
+                tmp_rej.unlink()
+                self.rejected_path.unlink(missing_ok=True)
+            else:
+                self.summary.rejected_output = str(self.rejected_path)
+        self.summary.seconds = time.perf_counter() - started
+        self.summary.rows_per_s = self.summary.rows_in / max(self.summary.seconds, 1e-9)
+        self.summary.output = str(self.out)
+        self._finish_metrics()
+        return self.summary
+
+    # -------------------------------------------------------------- stages
+    def _score_batch(self, batch: TableBatch) -> _Scored:
+        frame = batch.frame
+        if self._copied is None:
+            self._copied = _copied_columns(
+                self.detector, frame.columns, self.id_cols, self.keep_cols
+            )
+        if self.label_col is not None and self.label_col not in frame.columns:
+            msg = f"column '{self.label_col}' (named by --label-col): missing from '{batch.source}'"
+            raise SchemaError(msg)
+        rejected: list[list[Any]] = [
+            [str(batch.source), row, f"malformed record: {reason}"]
+            for row, reason in batch.malformed
+        ]
+        if rejected and self.fail_on_bad_rows:
+            row, reason = batch.malformed[0]
+            msg = f"file '{batch.source}' row {row}: malformed record: {reason} (--fail-on-bad-rows)"
+            raise BadRowsError(msg)
+        issues = RowIssues(len(frame), row_numbers=batch.row_numbers, raise_first=False)
+        report = TransformReport()
+        encoded = self.detector.preprocessor_.transform_with_report(
+            frame, report, issues=issues
+        )
+        if issues.mask.any():
+            if self.fail_on_bad_rows:
+                first = int(np.flatnonzero(issues.mask)[0])
+                msg = (
+                    f"file '{batch.source}' row {batch.row_numbers[first]}: "
+                    f"{issues.reasons[first]} (--fail-on-bad-rows)"
+                )
+                raise BadRowsError(msg)
+            for i in np.flatnonzero(issues.mask):
+                rejected.append(
+                    [
+                        str(batch.source),
+                        int(batch.row_numbers[i]),
+                        issues.reasons[int(i)],
+                    ]
+                )
+            keep = ~issues.mask
+            frame = frame.loc[keep]
+            encoded = encoded[keep]
+        self.report.merge(report)
+        forward = self.detector._residuals(encoded)
+        scores = self.detector.calibrator_.score(forward.raw)
+        table = _output_table(
+            self.detector,
+            frame,
+            self._copied,
+            scores,
+            forward.x_hat,
+            self.top_k,
+            self.threshold,
+        )
+        labels = None
+        if self.label_col is not None:
+            from anomaly_gan.evaluation import anomaly_labels
+
+            labels = anomaly_labels(frame[self.label_col], self.label_col)
+        rejected.sort(key=lambda r: r[1])
+        flagged = int((scores.anomaly_score > self.summary.threshold).sum())
+        return _Scored(table, rejected, flagged, scores.anomaly_score, labels)
+
+    def _account(self, scored: _Scored) -> None:
+        s = self.summary
+        s.scored += scored.table.num_rows
+        s.rejected += len(scored.rejected)
+        s.rows_in = s.scored + s.rejected
+        s.flagged += scored.flagged
+        s.unseen = dict(self.report.unseen)
+        s.imputed = dict(self.report.imputed)
+        s.extra_columns = list(self.report.extra_columns)
+        if scored.labels is not None:
+            self._scores.append(scored.scores)
+            self._labels.append(scored.labels)
+        if self.progress is not None:
+            self.progress(s)
+
+    def _finish_metrics(self) -> None:
+        if not self._labels:
+            return
+        from sklearn.metrics import average_precision_score, roc_auc_score
+
+        y = np.concatenate(self._labels)
+        s = np.concatenate(self._scores)
+        if y.size and y.min() != y.max():
+            self.summary.roc_auc = float(roc_auc_score(y, s))
+            self.summary.average_precision = float(average_precision_score(y, s))
+
+
+class _TableWriter:
+    """Appends Arrow tables to one CSV or Parquet file with a fixed schema."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        self.path = path
+        self.kind = kind
+        self.schema: pa.Schema | None = None
+        self._writer: Any = None
+
+    def write(self, table: pa.Table) -> None:
+        if self.schema is None:
+            self.schema = _stable_schema(table.schema)
+            if self.kind == "csv":
+                self._writer = pacsv.CSVWriter(str(self.path), self.schema)
+            else:
+                self._writer = pq.ParquetWriter(str(self.path), self.schema)
+        try:
+            table = table.cast(self.schema)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            changed = [
+                f.name for f in table.schema if f.type != self.schema.field(f.name).type
+            ]
+            msg = (
+                f"column '{changed[0] if changed else '?'}': its type changed between "
+                f"batches of the input and cannot be unified ({exc})"
+            )
+            raise DataError(msg) from exc
+        self._writer.write_table(table)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+def _stable_schema(schema: pa.Schema) -> pa.Schema:
+    """First batch's schema with nulls as text and integers widened (NaN-safe)."""
+    fields = []
+    for f in schema:
+        if pa.types.is_null(f.type) or pa.types.is_large_string(f.type):
+            fields.append(pa.field(f.name, pa.string()))
+        elif pa.types.is_integer(f.type) and f.name != "is_anomaly":
+            fields.append(pa.field(f.name, pa.int64()))
+        else:
+            fields.append(f)
+    return pa.schema(fields)
+
+
+def _pipeline(
+    batches: Iterator[TableBatch], score: Callable[[TableBatch], _Scored]
+) -> Iterator[_Scored]:
+    """Run reading and scoring in background threads; yield scored batches in order."""
+    read_q: queue.Queue[Any] = queue.Queue(_QUEUE_DEPTH)
+    scored_q: queue.Queue[Any] = queue.Queue(_QUEUE_DEPTH)
+    stop = threading.Event()
+
+    def put(q: queue.Queue[Any], item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+            except queue.Full:
+                continue
+            else:
+                return True
+        return False
+
+    def reader() -> None:
+        try:
+            for batch in batches:
+                if not put(read_q, batch):
+                    return
+            put(read_q, _DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            put(read_q, exc)
+
+    def scorer() -> None:
+        try:
+            while not stop.is_set():
+                item = read_q.get()
+                if item is _DONE or isinstance(item, BaseException):
+                    put(scored_q, item)
+                    return
+                if not put(scored_q, score(item)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            put(scored_q, exc)
+
+    threads = [
+        threading.Thread(target=f, name=f"anomaly-gan-{f.__name__}", daemon=True)
+        for f in (reader, scorer)
+    ]
+    for t in threads:
+        t.start()
+    try:
+        while True:
+            item = scored_q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=5)

@@ -44,6 +44,7 @@ PREPROCESSOR_PARAMS = (
     "min_frequency",
     *COLUMN_OPTIONS,
     "label_col",
+    "impute_missing",
 )
 
 
@@ -112,6 +113,9 @@ class DetectorConfig:
         Columns never fed to the model.
     label_col : str or None, default=None
         A label column in the training frame; never a feature.
+    impute_missing : bool, default=True
+        Impute missing feature values when scoring (median, false); when False
+        a row with a missing feature value is rejected.
     device : {"auto", "cpu", "cuda", "mps"}, default="auto"
         ``"auto"`` picks CUDA, then MPS, then CPU.
     mixed_precision : bool, default=True
@@ -150,6 +154,7 @@ class DetectorConfig:
     timestamp_cols: tuple[str, ...] | None = None
     exclude_cols: tuple[str, ...] | None = None
     label_col: str | None = None
+    impute_missing: bool = True
     device: str = "auto"
     mixed_precision: bool = True
     random_state: int | None = None

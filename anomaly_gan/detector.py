@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from anomaly_gan import __version__
 from anomaly_gan.artifacts import FORMAT_VERSION, load_model_dir, save_model_dir
 from anomaly_gan.config import PREPROCESSOR_PARAMS, DetectorConfig, ResolvedSizes
-from anomaly_gan.exceptions import ArtifactError, SchemaError
+from anomaly_gan.exceptions import ArtifactError, ConfigError, SchemaError
 from anomaly_gan.models.tabular import TabularDiscriminator, TabularGenerator
 from anomaly_gan.preprocessing import TabularPreprocessor, TransformReport, warn_report
 from anomaly_gan.scoring import (
@@ -35,6 +35,7 @@ from anomaly_gan.scoring import (
     ScoreCalibrator,
     Scores,
     threshold_for_contamination,
+    threshold_for_fpr,
     top_features,
 )
 from anomaly_gan.training import GanTrainer, compute_residuals, resolve_device
@@ -123,6 +124,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         timestamp_cols: Any = None,
         exclude_cols: Any = None,
         label_col: str | None = None,
+        impute_missing: bool = True,
         device: str = "auto",
         mixed_precision: bool = True,
         random_state: int | None = None,
@@ -155,6 +157,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         self.timestamp_cols = timestamp_cols
         self.exclude_cols = exclude_cols
         self.label_col = label_col
+        self.impute_missing = impute_missing
         self.device = device
         self.mixed_precision = mixed_precision
         self.random_state = random_state
@@ -233,6 +236,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         )
         self.decision_scores_ = self.calibrator_.score(residuals).anomaly_score
         self.validation_index_ = val_idx
+        self.validation_scores_ = self.decision_scores_[val_idx]
         self._finish_threshold()
         self.fit_seconds_ = time.perf_counter() - started
         logger.info(
@@ -376,10 +380,21 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         )
         return _Forward(RawResiduals(out.recon, out.latent, out.disc), out.x_hat)
 
-    def _components_frame(self, scores: Scores) -> pd.DataFrame:
+    def threshold_for_fpr(self, target_fpr: float) -> float:
+        """Threshold flagging at most ``target_fpr`` of the held-out normal rows."""
+        check_is_fitted(self, "validation_scores_")
+        if not 0 < target_fpr < 1:
+            msg = f"false-positive rate: expected a number in (0, 1), found {target_fpr!r}"
+            raise ConfigError(msg)
+        return threshold_for_fpr(self.validation_scores_, target_fpr)
+
+    def _components_frame(
+        self, scores: Scores, threshold: float | None = None
+    ) -> pd.DataFrame:
+        cut = self.threshold_ if threshold is None else threshold
         data = {
             "anomaly_score": scores.anomaly_score,
-            "is_anomaly": (scores.anomaly_score > self.threshold_).astype(np.int8),
+            "is_anomaly": (scores.anomaly_score > cut).astype(np.int8),
         }
         for name in COMPONENTS:
             data[f"score_{name}"] = scores.components[name]
@@ -414,6 +429,9 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         )
         tensors["decision_scores"] = torch.as_tensor(
             self.decision_scores_, dtype=torch.float64
+        )
+        tensors["validation_scores"] = torch.as_tensor(
+            self.validation_scores_, dtype=torch.float64
         )
         n_encoded = len(self.preprocessor_.output_names_)
         parts = {
@@ -508,6 +526,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         det.metadata_ = parts["metadata"]
         det.fingerprint_ = parts["metadata"].get("training_fingerprint", "")
         det.decision_scores_ = tensors["decision_scores"].numpy().astype(np.float64)
+        det.validation_scores_ = tensors["validation_scores"].numpy().astype(np.float64)
         det.labels_ = (det.decision_scores_ > det.threshold_).astype(int)
         det._mu = float(np.mean(det.decision_scores_))
         det._sigma = float(np.std(det.decision_scores_))

@@ -1,6 +1,10 @@
 """Reading and writing tables (CSV, compressed CSV, Parquet) and atomic writes.
 
-Every failure is a ``DataError`` naming the file and what was expected. Writers
+Whole tables (``read_table``) or bounded batches (``iter_batches``): CSV through
+pandas' C parser in chunks with types inferred per chunk, Parquet through
+pyarrow record batches; ``scripts/bench_readers.py`` measured these as the
+fastest bounded readers here (docs/results/readers.md). Every failure is a
+``DataError`` naming the file and what was expected. Writers
 go through ``atomic_write``: the data lands in a temporary file beside the
 target and is renamed over it only when complete, so a killed run never leaves
 a partial file under the target's name. This module knows nothing of models.
@@ -9,11 +13,16 @@ a partial file under the target's name. This module knows nothing of models.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import re
 import tempfile
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -86,6 +95,7 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` on success.
 
     On an exception the temporary file is removed and ``path`` is untouched.
+    Deleting the temporary file inside the block means: write nothing.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -96,6 +106,8 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if not tmp.exists():
+            return
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
         # mkstemp creates 0600; give the output an ordinary file's permissions.
@@ -136,3 +148,163 @@ def _csv_compression(target: Path) -> str | None:
         if name.endswith(suffix):
             return method
     return None
+
+
+# --------------------------------------------------------------- streaming
+_SKIPPED_LINE = re.compile(r"Skipping line (\d+): (.*)")
+
+
+@dataclass
+class TableBatch:
+    """A batch of rows from one source file.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The rows that parsed as records (possibly none).
+    source : Path
+        The file they come from.
+    row_numbers : ndarray of int
+        Each row's number in its file, from 1, the header excluded.
+    malformed : list of (int, str)
+        Records the CSV parser could not split into the header's fields: their
+        row number and the parser's reason. They are not in ``frame``.
+    """
+
+    frame: pd.DataFrame
+    source: Path
+    row_numbers: np.ndarray
+    malformed: list[tuple[int, str]] = field(default_factory=list)
+
+
+def expand_sources(patterns: Sequence[str | Path]) -> list[Path]:
+    """Expand paths and glob patterns to existing files or Parquet folders, in order.
+
+    Raises
+    ------
+    DataError
+        A path does not exist or a pattern matches nothing.
+    """
+    sources: list[Path] = []
+    for pattern in patterns:
+        text = str(pattern)
+        if glob.has_magic(text):
+            matches = sorted(glob.glob(text))  # noqa: PTH207 - absolute or relative patterns alike
+            if not matches:
+                msg = f"input '{text}': the pattern matches no file"
+                raise DataError(msg)
+            sources.extend(Path(m) for m in matches)
+        else:
+            path = Path(text)
+            if not path.exists():
+                msg = f"file '{path}': not found"
+                raise DataError(msg)
+            sources.append(path)
+    for path in sources:
+        table_format(path)
+    return list(dict.fromkeys(sources))
+
+
+def iter_batches(
+    sources: Sequence[Path],
+    *,
+    batch_rows: int = 100_000,
+    text_columns: Sequence[str] = (),
+) -> Iterator[TableBatch]:
+    """Yield bounded batches of every source in turn.
+
+    ``text_columns`` are read as text from CSV (identifiers keep their exact
+    spelling, e.g. leading zeros). Every file yields at least one batch, empty
+    for a header-only file, so its schema is still checked.
+    """
+    for source in sources:
+        if table_format(source) == "csv":
+            yield from _csv_batches(source, batch_rows, text_columns)
+        else:
+            yield from _parquet_batches(source, batch_rows)
+
+
+def _csv_batches(
+    path: Path, batch_rows: int, text_columns: Sequence[str]
+) -> Iterator[TableBatch]:
+    next_row = 1
+    try:
+        reader = pd.read_csv(
+            path,
+            chunksize=batch_rows,
+            on_bad_lines="warn",
+            dtype=dict.fromkeys(text_columns, "str"),
+        )
+        with reader:
+            while True:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", pd.errors.ParserWarning)
+                    try:
+                        chunk = next(reader)
+                    except StopIteration:
+                        break
+                malformed = _malformed_lines(caught)
+                skipped = {row for row, _ in malformed}
+                total = len(chunk) + len(skipped)
+                candidates = np.arange(next_row, next_row + total)
+                rows = (
+                    candidates[~np.isin(candidates, list(skipped))]
+                    if skipped
+                    else candidates
+                )
+                next_row += total
+                yield TableBatch(chunk, path, rows[: len(chunk)], malformed)
+    except pd.errors.EmptyDataError as exc:
+        msg = f"file '{path}': expected a CSV header and rows, found an empty file"
+        raise DataError(msg) from exc
+    except (
+        pd.errors.ParserError,
+        UnicodeDecodeError,
+        OSError,
+        EOFError,
+        ValueError,
+    ) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        msg = f"file '{path}': cannot be read as CSV ({reason})"
+        raise DataError(msg) from exc
+
+
+def _malformed_lines(caught: list[warnings.WarningMessage]) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    for item in caught:
+        if issubclass(item.category, pd.errors.ParserWarning):
+            for line in str(item.message).splitlines():
+                match = _SKIPPED_LINE.match(line.strip())
+                if match:
+                    # Parser lines count the header as line 1.
+                    found.append((int(match.group(1)) - 1, match.group(2)))
+        else:  # not ours to swallow: pass it on
+            warnings.warn_explicit(
+                item.message, item.category, item.filename, item.lineno
+            )
+    return found
+
+
+def _parquet_batches(path: Path, batch_rows: int) -> Iterator[TableBatch]:
+    import pyarrow.dataset as ds
+
+    next_row = 1
+    try:
+        dataset = ds.dataset(path, format="parquet")
+        empty = True
+        for record_batch in dataset.to_batches(batch_size=batch_rows):
+            if record_batch.num_rows == 0:
+                continue
+            empty = False
+            frame = record_batch.to_pandas()
+            rows = np.arange(next_row, next_row + len(frame))
+            next_row += len(frame)
+            yield TableBatch(frame, path, rows)
+        if empty:
+            yield TableBatch(
+                dataset.schema.empty_table().to_pandas(), path, np.zeros(0, np.int64)
+            )
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        msg = f"file '{path}': cannot be read as PARQUET ({reason})"
+        raise DataError(msg) from exc

@@ -26,6 +26,7 @@ from anomaly_gan.schema import (
     BOOLEAN,
     CATEGORICAL,
     NUMERIC,
+    RowIssues,
     as_text,
     category_codes,
     infer_role,
@@ -106,6 +107,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
         Columns never fed to the model.
     label_col : str, default=None
         A label column; never fed to the model.
+    impute_missing : bool, default=True
+        Replace missing numeric values by the training median and missing
+        booleans by false; when False, a missing value is an error (or a
+        rejected row when scoring with row issues collected).
 
     Attributes
     ----------
@@ -133,6 +138,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
         timestamp_cols: Any = None,
         exclude_cols: Any = None,
         label_col: str | None = None,
+        impute_missing: bool = True,
     ) -> None:
         self.numeric_transform = numeric_transform
         self.clip = clip
@@ -145,6 +151,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
         self.timestamp_cols = timestamp_cols
         self.exclude_cols = exclude_cols
         self.label_col = label_col
+        self.impute_missing = impute_missing
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: pd.DataFrame, y: Any = None) -> TabularPreprocessor:
@@ -179,7 +186,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
             elif role == CATEGORICAL:
                 columns.append(self._fit_categorical(name, values))
             else:
-                parse_boolean(name, values, row_offset=0)
+                parse_boolean(name, values, RowIssues(len(values)))
                 columns.append({"name": name, "role": BOOLEAN})
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = len(frame.columns)
@@ -228,7 +235,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
         return roles, excluded
 
     def _fit_numeric(self, name: str, values: pd.Series) -> dict[str, Any]:
-        x = parse_numeric(name, values, row_offset=0)
+        x = parse_numeric(name, values, RowIssues(len(values)))
         missing = np.isnan(x)
         observed = x[~missing]
         if observed.size == 0:
@@ -318,12 +325,21 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
         return encoded
 
     def transform_with_report(
-        self, X: pd.DataFrame, report: TransformReport, *, row_offset: int = 0
+        self,
+        X: pd.DataFrame,
+        report: TransformReport,
+        *,
+        row_offset: int = 0,
+        issues: RowIssues | None = None,
     ) -> FloatArray:
         """Encode a frame and add what it absorbed to ``report`` (no warnings).
 
-        ``row_offset`` is added to row numbers in error messages, for frames
-        that are batches of a larger file.
+        A value of the wrong type raises a ``SchemaError`` naming its row
+        (``row_offset`` plus its position, from 1); with ``issues`` given
+        (``raise_first=False``) such rows are recorded there instead, and their
+        encoded rows are meaningless: drop them with ``issues.mask``. When the
+        preprocessor was built with ``impute_missing=False``, missing feature
+        values are such issues too.
         """
         check_is_fitted(self, "columns_")
         frame = _as_frame(X)
@@ -339,12 +355,16 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
             n_rows=len(frame),
             extra_columns=[str(c) for c in frame.columns if str(c) not in used],
         )
+        if issues is None:
+            issues = RowIssues(len(frame), row_offset=row_offset)
         out = np.zeros((len(frame), len(self.output_names_)), dtype=np.float32)
         for spec in self.columns_:
             start, _ = self._slices[spec["name"]]
             values = frame[spec["name"]]
             if spec["role"] == NUMERIC:
-                x = parse_numeric(spec["name"], values, row_offset=row_offset)
+                x = parse_numeric(spec["name"], values, issues)
+                missing = np.isnan(x) & values.isna().to_numpy()
+                self._check_missing(spec["name"], missing, values, issues)
                 missing = np.isnan(x)
                 if missing.any():
                     batch.imputed[spec["name"]] = int(missing.sum())
@@ -360,12 +380,19 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
                 codes = np.where(unseen, len(spec["categories"]), codes)
                 out[np.arange(len(frame)), start + codes] = 1.0
             else:
-                flags, missing = parse_boolean(spec["name"], values, row_offset)
+                flags, missing = parse_boolean(spec["name"], values, issues)
+                self._check_missing(spec["name"], missing, values, issues)
                 if missing.any():
                     batch.imputed[spec["name"]] = int(missing.sum())
                 out[:, start] = flags
         report.merge(batch)
         return out
+
+    def _check_missing(
+        self, name: str, missing: np.ndarray, values: pd.Series, issues: RowIssues
+    ) -> None:
+        if not self.impute_missing:
+            issues.add(name, missing, "a value (this model does not impute)", values)
 
     def _scale(self, spec: dict[str, Any], x: np.ndarray) -> np.ndarray:
         if "quantiles" in spec:

@@ -54,8 +54,60 @@ def _looks_like_datetime(text: pd.Series) -> bool:
     return bool(parsed.notna().all())
 
 
-def parse_numeric(name: str, values: pd.Series, *, row_offset: int) -> np.ndarray:
-    """Read a column as float64 (NaN for missing); raise on text or infinity."""
+class RowIssues:
+    """The first problem of each bad row in a batch, or an error at the first one.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows in the batch.
+    row_numbers : ndarray of int, optional
+        Row number of each row in its file (from 1, header excluded); default
+        ``row_offset + 1 ... row_offset + n_rows``.
+    row_offset : int, default=0
+    raise_first : bool, default=True
+        Raise a ``SchemaError`` at the first problem instead of collecting.
+    """
+
+    def __init__(
+        self,
+        n_rows: int,
+        *,
+        row_numbers: np.ndarray | None = None,
+        row_offset: int = 0,
+        raise_first: bool = True,
+    ) -> None:
+        self.row_numbers = (
+            np.arange(row_offset + 1, row_offset + n_rows + 1)
+            if row_numbers is None
+            else np.asarray(row_numbers)
+        )
+        self.raise_first = raise_first
+        self.mask = np.zeros(n_rows, dtype=bool)
+        self.reasons: dict[int, str] = {}
+
+    def add(
+        self, column: str, bad: np.ndarray, expected: str, values: pd.Series
+    ) -> None:
+        """Record rows flagged in ``bad`` (the first reason per row is kept)."""
+        if not bad.any():
+            return
+        if self.raise_first:
+            i = int(np.flatnonzero(bad)[0])
+            msg = (
+                f"column '{column}' (row {self.row_numbers[i]}): expected {expected}, "
+                f"found {_show(values.iloc[i])}"
+            )
+            raise SchemaError(msg)
+        for j in np.flatnonzero(bad & ~self.mask):
+            self.reasons[int(j)] = (
+                f"column '{column}': expected {expected}, found {_show(values.iloc[j])}"
+            )
+        self.mask |= bad
+
+
+def parse_numeric(name: str, values: pd.Series, issues: RowIssues) -> np.ndarray:
+    """Read a column as float64, NaN for missing; text and infinities are issues."""
     if pd.api.types.is_bool_dtype(values.dtype):
         return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
     if pd.api.types.is_numeric_dtype(values.dtype):
@@ -63,19 +115,18 @@ def parse_numeric(name: str, values: pd.Series, *, row_offset: int) -> np.ndarra
     else:
         parsed = pd.to_numeric(values, errors="coerce")
         x = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = np.isnan(x) & values.notna().to_numpy()
-        if bad.any():
-            raise _row_error(name, values, bad, row_offset, "a number")
+        issues.add(name, np.isnan(x) & values.notna().to_numpy(), "a number", values)
     infinite = np.isinf(x)
     if infinite.any():
-        raise _row_error(name, values, infinite, row_offset, "a finite number")
+        issues.add(name, infinite, "a finite number", values)
+        x = np.where(infinite, np.nan, x)
     return np.asarray(x)
 
 
 def parse_boolean(
-    name: str, values: pd.Series, row_offset: int
+    name: str, values: pd.Series, issues: RowIssues
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Read a column as 0/1 flags plus a missing mask; raise on other text."""
+    """Read a column as 0/1 flags plus a missing mask; other text is an issue."""
     missing = values.isna().to_numpy()
     if pd.api.types.is_bool_dtype(values.dtype) and not missing.any():
         return values.to_numpy(dtype=np.float32), missing
@@ -83,10 +134,7 @@ def parse_boolean(
     is_true = text.isin(_TRUE).to_numpy(dtype=bool, na_value=False)
     is_false = text.isin(_FALSE).to_numpy(dtype=bool, na_value=False)
     bad = ~(is_true | is_false | missing)
-    if bad.any():
-        raise _row_error(
-            name, values, bad, row_offset, "a boolean (true/false, 1/0, yes/no)"
-        )
+    issues.add(name, bad, "a boolean (true/false, 1/0, yes/no)", values)
     return is_true.astype(np.float32), missing
 
 
@@ -107,15 +155,3 @@ def category_codes(values: pd.Series, categories: list[str]) -> np.ndarray:
     """Return each value's index in ``categories``, -1 when absent."""
     index = pd.Index(categories, dtype=object)
     return np.asarray(index.get_indexer(as_text(values)), dtype=np.int64)
-
-
-def _row_error(
-    name: str, values: pd.Series, bad: np.ndarray, row_offset: int, expected: str
-) -> SchemaError:
-    """Build the error for the first bad row (rows count from 1, header excluded)."""
-    i = int(np.flatnonzero(bad)[0])
-    msg = (
-        f"column '{name}' (row {row_offset + i + 1}): expected {expected}, "
-        f"found {_show(values.iloc[i])}"
-    )
-    return SchemaError(msg)

@@ -39,8 +39,8 @@ echo "== 4/4 summary"
 "$VENV/bin/python" - "$OUT/demo_summary.json" "$MODEL" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
-print(f"rows scored      {s['rows']:,}")
-print(f"flagged          {s['flagged']:,} ({s['flagged'] / max(s['rows'], 1):.2%})")
+print(f"rows scored      {s['scored']:,} (rejected {s['rejected']:,})")
+print(f"flagged          {s['flagged']:,} ({s['flagged'] / max(s['scored'], 1):.2%})")
 if s.get("roc_auc") is not None:
     print(f"ROC-AUC          {s['roc_auc']:.4f} (against the generated fraud labels)")
     print(f"average precis.  {s['average_precision']:.4f}")

@@ -33,11 +33,11 @@ def test_demo_script_runs_end_to_end(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "rows scored      2,000" in result.stdout
+    assert "rows scored      2,000 (rejected 0)" in result.stdout
     assert "ROC-AUC" in result.stdout
     home = tmp_path / "home"
     summary = json.loads((home / "outputs" / "demo_summary.json").read_text())
-    assert summary["rows"] == 2000
+    assert summary["scored"] == 2000
     assert summary["roc_auc"] > 0.8
     assert (home / "models" / "demo" / "manifest.json").exists()
     assert (home / "data" / "transactions_train.parquet").exists()

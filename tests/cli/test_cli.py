@@ -98,11 +98,13 @@ def test_score_writes_ids_scores_components_and_reasons(model, workspace, capsys
     assert {"feature_1", "value_1", "expected_1", "feature_3"} <= set(scored.columns)
     assert len(scored) == 1_500
     report = json.loads(summary.read_text())
-    assert report["rows"] == 1_500
+    assert report["rows_in"] == 1_500
+    assert report["scored"] == 1_500
+    assert report["rejected"] == 0
     assert report["flagged"] == int(scored["is_anomaly"].sum())
     assert report["roc_auc"] > 0.85
     text = capsys.readouterr().out
-    assert "scored 1,500 rows" in text and "ROC-AUC" in text
+    assert "rows in 1,500: scored 1,500, rejected 0" in text and "ROC-AUC" in text
 
 
 def test_score_output_is_reproducible(model, workspace):
@@ -172,9 +174,10 @@ def _error_cases(ws, model):
                 str(bad),
                 "--out",
                 str(ws / "o.csv"),
+                "--fail-on-bad-rows",
             ],
-            2,
-            "anomaly-gan: error: column 'amount' (row 5): expected a number, found 'twelve'",
+            4,
+            f"anomaly-gan: error: file '{bad}' row 5: column 'amount': expected a number, found 'twelve' (--fail-on-bad-rows)",
         ),
         (
             [
@@ -361,16 +364,16 @@ def test_generate_writes_transactions(tmp_path, capsys):
 
 
 @pytest.mark.e2e
-def test_console_script_help_and_exit_codes():
+def test_console_script_help_and_exit_codes(tmp_path):
     exe = Path(sys.executable).parent / "anomaly-gan"
-    for command in ([], ["train"], ["score"], ["generate"]):
-        out = subprocess.run(
-            [exe, *command, "--help"], capture_output=True, text=True, check=False
-        )
+    for command in ([], ["train"], ["score"], ["evaluate"], ["registry"], ["retrain"], ["generate"]):
+        out = subprocess.run([exe, *command, "--help"], capture_output=True, text=True, check=False)
         assert out.returncode == 0, out.stderr
         assert "usage: anomaly-gan" in out.stdout
+    data = tmp_path / "x.csv"
+    data.write_text("a\n1\n")
     out = subprocess.run(
-        [exe, "score", "--model", "/nonexistent", "--data", "x.csv", "--out", "y.csv"],
+        [exe, "score", "--model", "/nonexistent", "--data", str(data), "--out", str(tmp_path / "y.csv")],
         capture_output=True,
         text=True,
         check=False,

@@ -1,0 +1,341 @@
+"""The CLI's command handlers: read options, call the library, print results.
+
+Each ``run_<command>(args)`` returns an exit code; errors are raised as
+``AnomalyGanError`` subclasses and turned into exit codes by ``cli``. Heavy
+imports happen inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from anomaly_gan.exceptions import ConfigError
+from anomaly_gan.io import atomic_write
+
+logger = logging.getLogger("anomaly_gan")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """``anomaly-gan train``."""
+    from anomaly_gan.config import DetectorConfig
+    from anomaly_gan.detector import GANomalyDetector
+    from anomaly_gan.evaluation import anomaly_labels
+    from anomaly_gan.io import read_table
+
+    params = DetectorConfig.from_file(args.config).to_dict() if args.config else {}
+    overrides = {
+        "id_cols": args.id_cols,
+        "timestamp_cols": args.timestamp_cols,
+        "exclude_cols": args.exclude_cols,
+        "categorical_cols": args.categorical_cols,
+        "numeric_cols": args.numeric_cols,
+        "label_col": args.label_col,
+        "device": args.device,
+        "epochs": args.epochs,
+        "random_state": args.random_state,
+    }
+    params.update({k: v for k, v in overrides.items() if v is not None})
+    if args.epochs is not None and args.epochs < 1:
+        msg = f"--epochs: expected a positive integer, found {args.epochs}"
+        raise ConfigError(msg)
+    if args.promote and not args.register:
+        msg = "--promote: only together with --register"
+        raise ConfigError(msg)
+    params["verbose"] = 0 if args.quiet or not sys.stderr.isatty() else 1
+    DetectorConfig.from_dict(params, source="options")  # check before reading data
+    frame = read_table(args.data)
+    if args.label_col:
+        if args.label_col not in frame.columns:
+            msg = f"column '{args.label_col}' (named by --label-col): not found in '{args.data}'"
+            raise ConfigError(msg)
+        labels = anomaly_labels(
+            frame[args.label_col], args.label_col, args.normal_label
+        )
+        frame = frame[labels == 0]
+        logger.warning(
+            "dropped %d row(s) labelled as anomalies; training on %d normal rows",
+            int(labels.sum()),
+            len(frame),
+        )
+    out = Path(args.out)
+    checkpoints = out.with_name(out.name + ".checkpoints")
+    det = GANomalyDetector(**params, checkpoint_dir=checkpoints)
+    det.fit(frame, resume=args.resume)
+    det.save(out)
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    last = det.history_[-1] if det.history_ else {}
+    print(
+        f"trained on {len(frame):,} rows in {det.fit_seconds_:.1f} s on {det.device_} "
+        f"({det.sizes_.epochs} epochs, best {det.best_epoch_}; "
+        f"final losses g={last.get('g_loss', float('nan')):.3f} d={last.get('d_loss', float('nan')):.3f})"
+    )
+    print(
+        f"threshold {det.threshold_:.4f} (target false-positive rate {det.config_.target_fpr:g})"
+    )
+    print(f"model written to {out}")
+    if args.register:
+        from anomaly_gan.registry import ModelRegistry, default_root
+
+        reg = ModelRegistry(default_root(args.registry))
+        number = reg.register(
+            out, note=f"trained from {args.data}", promote_to=args.promote
+        )
+        promoted = f"; '{args.promote}' now points at it" if args.promote else ""
+        print(f"registered as version {number} in {reg.root}{promoted}")
+    return 0
+
+
+def _load_model(args: argparse.Namespace) -> Any:
+    from anomaly_gan.detector import GANomalyDetector
+    from anomaly_gan.registry import resolve_model_spec
+
+    return GANomalyDetector.load(resolve_model_spec(args.model, args.registry))
+
+
+def _threshold(det: Any, args: argparse.Namespace) -> float | None:
+    if args.fpr is not None:
+        return float(det.threshold_for_fpr(args.fpr))
+    return None if args.threshold is None else float(args.threshold)
+
+
+def run_score(args: argparse.Namespace) -> int:
+    """``anomaly-gan score``: the streaming job."""
+    from anomaly_gan.batch import ScoreJob
+    from anomaly_gan.io import expand_sources, table_format
+
+    if args.top_k < 0:
+        msg = f"--top-k: expected 0 or more, found {args.top_k}"
+        raise ConfigError(msg)
+    if args.batch_rows < 1:
+        msg = f"--batch-rows: expected a positive integer, found {args.batch_rows}"
+        raise ConfigError(msg)
+    if args.threads is not None:
+        if args.threads < 1:
+            msg = f"--threads: expected a positive integer, found {args.threads}"
+            raise ConfigError(msg)
+        import torch
+
+        torch.set_num_threads(args.threads)
+    table_format(args.out, args.format)  # a bad output name fails before any work
+    sources = expand_sources(args.data)
+    det = _load_model(args)
+    progress = _Progress(quiet=args.quiet)
+    job = ScoreJob(
+        det,
+        sources,
+        Path(args.out),
+        fmt=args.format,
+        id_cols=args.id_cols,
+        keep_cols=args.keep_cols,
+        top_k=args.top_k,
+        threshold=_threshold(det, args),
+        label_col=args.label_col,
+        fail_on_bad_rows=args.fail_on_bad_rows,
+        batch_rows=args.batch_rows,
+        progress=progress.update,
+    )
+    try:
+        summary = job.run()
+    finally:
+        progress.close()
+    rate = summary.flagged / summary.scored if summary.scored else 0.0
+    print(
+        f"rows in {summary.rows_in:,}: scored {summary.scored:,}, rejected {summary.rejected:,}, "
+        f"flagged {summary.flagged:,} ({rate:.2%}) above threshold {summary.threshold:.4f}; "
+        f"{summary.seconds:.1f} s ({summary.rows_per_s:,.0f} rows/s)"
+    )
+    if summary.unseen:
+        detail = ", ".join(f"{k}: {v:,}" for k, v in summary.unseen.items())
+        print(f"categories unseen in training (scored as other): {detail}")
+    if summary.extra_columns:
+        print(f"columns not used by the model: {', '.join(summary.extra_columns)}")
+    if summary.roc_auc is not None:
+        print(
+            f"against '{args.label_col}': ROC-AUC {summary.roc_auc:.4f}, average precision {summary.average_precision:.4f}"
+        )
+    if summary.rejected_output:
+        print(f"rejected rows written to {summary.rejected_output}")
+    print(f"scores written to {summary.output}")
+    if args.summary_json:
+        _write_json(args.summary_json, summary.to_dict())
+    return 0
+
+
+class _Progress:
+    """A progress bar on a terminal; otherwise a plain log line every 10 s."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.bar: Any = None
+        self.last_line = time.monotonic()
+        self.seen = 0
+
+    def update(self, summary: Any) -> None:
+        if self.quiet:
+            return
+        if self.tty:
+            if self.bar is None:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(
+                    unit=" rows", unit_scale=True, desc="scoring", file=sys.stderr
+                )
+            self.bar.update(summary.rows_in - self.seen)
+            self.bar.set_postfix(flagged=summary.flagged, rejected=summary.rejected)
+        elif time.monotonic() - self.last_line >= 10:
+            self.last_line = time.monotonic()
+            print(
+                f"anomaly-gan: {summary.rows_in:,} rows read, {summary.flagged:,} flagged, {summary.rejected:,} rejected",
+                file=sys.stderr,
+            )
+        self.seen = summary.rows_in
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """``anomaly-gan evaluate``."""
+    import numpy as np
+
+    from anomaly_gan.evaluation import anomaly_labels, evaluate_scores
+    from anomaly_gan.io import expand_sources, iter_batches
+    from anomaly_gan.preprocessing import TransformReport
+
+    sources = expand_sources(args.data)
+    det = _load_model(args)
+    threshold = _threshold(det, args)
+    threshold = det.threshold_ if threshold is None else threshold
+    scores, labels = [], []
+    for batch in iter_batches(sources):
+        if args.label_col not in batch.frame.columns:
+            msg = f"column '{args.label_col}' (named by --label-col): missing from '{batch.source}'"
+            raise ConfigError(msg)
+        labels.append(
+            anomaly_labels(
+                batch.frame[args.label_col], args.label_col, args.normal_label
+            )
+        )
+        result, _, _ = det._score_frame(
+            batch.frame,
+            TransformReport(),
+            row_offset=int(batch.row_numbers[0]) - 1 if len(batch.row_numbers) else 0,
+        )
+        scores.append(result.anomaly_score)
+    report = evaluate_scores(np.concatenate(scores), np.concatenate(labels), threshold)
+    print(report.to_text())
+    if args.json:
+        _write_json(
+            args.json,
+            {
+                "model": str(args.model),
+                "data": [str(s) for s in sources],
+                **report.to_dict(),
+            },
+        )
+    return 0
+
+
+def run_registry(args: argparse.Namespace) -> int:
+    """``anomaly-gan registry ACTION``."""
+    from anomaly_gan.registry import ModelRegistry, default_root
+
+    reg = ModelRegistry(default_root(args.registry))
+    if args.action == "list":
+        rows = reg.versions()
+        if not rows:
+            print(
+                f"registry {reg.root}: no versions yet (add one with 'anomaly-gan registry add MODEL_DIR')"
+            )
+            return 0
+        print(
+            f"{'version':>7}  {'registered':<25}  {'rows':>9}  {'ROC-AUC':>7}  aliases"
+        )
+        for info in rows:
+            auc = (info.get("evaluation") or {}).get("roc_auc")
+            print(
+                f"{info['version']:>7}  {info['registered_at']:<25}  {info.get('n_training_rows') or 0:>9,}  "
+                f"{'' if auc is None else f'{auc:.4f}':>7}  {', '.join(info['aliases'])}"
+            )
+    elif args.action == "show":
+        print(json.dumps(reg.show(args.version), indent=2, sort_keys=True))
+    elif args.action == "add":
+        evaluation = None
+        if args.evaluation:
+            try:
+                evaluation = json.loads(Path(args.evaluation).read_text())
+            except (OSError, ValueError) as exc:
+                msg = f"file '{args.evaluation}': expected an evaluation report in JSON ({exc})"
+                raise ConfigError(msg) from exc
+        number = reg.register(
+            args.model_dir,
+            evaluation=evaluation,
+            note=args.note,
+            promote_to=args.promote,
+        )
+        promoted = f"; '{args.promote}' now points at it" if args.promote else ""
+        print(f"registered {args.model_dir} as version {number}{promoted}")
+    elif args.action == "promote":
+        number = reg.promote(args.version, args.alias)
+        print(f"'{args.alias}' now points at version {number}")
+    elif args.action == "rollback":
+        old, new = reg.rollback(args.alias)
+        print(f"'{args.alias}' rolled back from version {old} to version {new}")
+    elif args.action == "diff":
+        print(json.dumps(reg.diff(args.a, args.b), indent=2, sort_keys=True))
+    else:  # runs
+        for report in reg.run_reports():
+            print(
+                f"{report['run_id']}  {report['decision']:<14} version {report.get('version')}  {report['reason']}"
+            )
+    return 0
+
+
+def run_retrain(args: argparse.Namespace) -> int:
+    """``anomaly-gan retrain``: exit 0 promoted, 5 champion kept."""
+    from anomaly_gan.retrain import RetrainConfig, outcome_text, run_retrain
+
+    config = RetrainConfig.from_file(args.config)
+    outcome = run_retrain(
+        config, registry=args.registry, verbose=1 if sys.stderr.isatty() else 0
+    )
+    print(outcome_text(outcome))
+    if args.report_json:
+        _write_json(args.report_json, outcome.to_dict())
+    return outcome.exit_code
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    """``anomaly-gan generate``."""
+    from anomaly_gan.datasets import make_transactions
+    from anomaly_gan.io import table_format, write_table
+
+    if args.rows < 1:
+        msg = f"--rows: expected a positive integer, found {args.rows}"
+        raise ConfigError(msg)
+    if not 0 <= args.fraud_rate <= 0.5:
+        msg = f"--fraud-rate: expected a number in [0, 0.5], found {args.fraud_rate}"
+        raise ConfigError(msg)
+    table_format(args.out)
+    frame = make_transactions(
+        args.rows, fraud_rate=args.fraud_rate, random_state=args.random_state
+    )
+    write_table(frame, args.out)
+    print(
+        f"wrote {len(frame):,} transactions ({int(frame['is_fraud'].sum()):,} fraud) to {args.out}"
+    )
+    return 0
+
+
+def _write_json(path: str | Path, data: dict[str, Any]) -> None:
+    with atomic_write(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))

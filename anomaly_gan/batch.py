@@ -249,6 +249,7 @@ class ScoreJob:
     def run(self) -> ScoreSummary:
         """Run the job; on any error nothing is left under the output names."""
         started = time.perf_counter()
+        _remove_stale_temporaries(self.out, self.rejected_path)
         model_cols = set(self.detector.preprocessor_.required_columns_)
         wanted = [
             *(self.id_cols or self.detector.config_.id_cols or ()),
@@ -296,35 +297,25 @@ class ScoreJob:
         if self.label_col is not None and self.label_col not in frame.columns:
             msg = f"column '{self.label_col}' (named by --label-col): missing from '{batch.source}'"
             raise SchemaError(msg)
-        rejected: list[list[Any]] = [
-            [str(batch.source), row, f"malformed record: {reason}"]
-            for row, reason in batch.malformed
-        ]
-        if rejected and self.fail_on_bad_rows:
-            row, reason = batch.malformed[0]
-            msg = f"file '{batch.source}' row {row}: malformed record: {reason} (--fail-on-bad-rows)"
-            raise BadRowsError(msg)
         issues = RowIssues(len(frame), row_numbers=batch.row_numbers, raise_first=False)
         report = TransformReport()
         encoded = self.detector.preprocessor_.transform_with_report(
             frame, report, issues=issues
         )
+        rejected: list[list[Any]] = [
+            [str(batch.source), row, f"malformed record: {reason}"]
+            for row, reason in batch.malformed
+        ]
+        rejected += [
+            [str(batch.source), int(batch.row_numbers[i]), issues.reasons[int(i)]]
+            for i in np.flatnonzero(issues.mask)
+        ]
+        rejected.sort(key=lambda r: int(r[1]))
+        if rejected and self.fail_on_bad_rows:
+            source, row, reason = rejected[0]
+            msg = f"file '{source}' row {row}: {reason} (--fail-on-bad-rows)"
+            raise BadRowsError(msg)
         if issues.mask.any():
-            if self.fail_on_bad_rows:
-                first = int(np.flatnonzero(issues.mask)[0])
-                msg = (
-                    f"file '{batch.source}' row {batch.row_numbers[first]}: "
-                    f"{issues.reasons[first]} (--fail-on-bad-rows)"
-                )
-                raise BadRowsError(msg)
-            for i in np.flatnonzero(issues.mask):
-                rejected.append(
-                    [
-                        str(batch.source),
-                        int(batch.row_numbers[i]),
-                        issues.reasons[int(i)],
-                    ]
-                )
             keep = ~issues.mask
             frame = frame.loc[keep]
             encoded = encoded[keep]
@@ -345,7 +336,6 @@ class ScoreJob:
             from anomaly_gan.evaluation import anomaly_labels
 
             labels = anomaly_labels(frame[self.label_col], self.label_col)
-        rejected.sort(key=lambda r: r[1])
         flagged = int((scores.anomaly_score > self.summary.threshold).sum())
         return _Scored(table, rejected, flagged, scores.anomaly_score, labels)
 
@@ -421,6 +411,13 @@ def _stable_schema(schema: pa.Schema) -> pa.Schema:
         else:
             fields.append(f)
     return pa.schema(fields)
+
+
+def _remove_stale_temporaries(*targets: Path) -> None:
+    """Remove temporary files a killed earlier run left beside these targets."""
+    for target in targets:
+        for stale in target.parent.glob(f".{target.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
 
 
 def _pipeline(

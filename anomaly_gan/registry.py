@@ -5,12 +5,13 @@ A registry is a directory::
     registry.json        the state: listed versions, aliases, alias history
     versions/N/model/    version N's model directory (verified like any model)
     versions/N/version.json   its metadata and evaluation report
+    .incoming/           copies being written, before they get a number
     runs/RUN_ID.json     retraining run reports
     .lock                taken by every writer
 
 **One atomic step per change.** Readers only trust ``registry.json``, which is
 replaced by rename. A new version's directory is written and renamed into
-``versions/`` first, while still unlisted, then ``registry.json`` is replaced
+``versions/`` (from ``.incoming/``) first, while still unlisted, then ``registry.json`` is replaced
 with the version listed (and, for a promotion, the alias moved) in one rename.
 A writer killed at any point therefore leaves the registry as it was: an
 unlisted directory is invisible and the next writer removes it. Writers hold
@@ -24,6 +25,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +43,8 @@ PRODUCTION = "production"
 REF_PREFIX = "registry:"
 ENV_VAR = "ANOMALY_GAN_REGISTRY"
 DEFAULT_ROOT = "registry"
+_INCOMING = ".incoming"
+_STALE_INCOMING_S = 3600
 
 
 def default_root(explicit: str | Path | None = None) -> Path:
@@ -198,12 +202,18 @@ class ModelRegistry:
 
     def _remove_unlisted(self, state: dict[str, Any]) -> None:
         versions = self.root / "versions"
-        if not versions.is_dir():
-            return
-        listed = {str(v) for v in state["versions"]}
-        for path in versions.iterdir():
-            if path.name not in listed:
-                shutil.rmtree(path, ignore_errors=True)
+        if versions.is_dir():
+            listed = {str(v) for v in state["versions"]}
+            for path in versions.iterdir():
+                if path.name not in listed:
+                    shutil.rmtree(path, ignore_errors=True)
+        # Copies still arriving belong to live writers; old ones to dead writers.
+        incoming = self.root / _INCOMING
+        if incoming.is_dir():
+            cutoff = time.time() - _STALE_INCOMING_S
+            for path in incoming.iterdir():
+                if path.stat().st_mtime < cutoff:
+                    shutil.rmtree(path, ignore_errors=True)
 
     def _commit(self, state: dict[str, Any]) -> None:
         with atomic_write(self.root / STATE) as tmp:
@@ -228,7 +238,8 @@ class ModelRegistry:
         load_model_dir(source)  # refuse a missing, altered or newer model up front
         parts_meta = json.loads((source / "metadata.json").read_text())
         (self.root / "versions").mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=self.root / "versions"))
+        (self.root / _INCOMING).mkdir(exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=self.root / _INCOMING))
         try:
             shutil.copytree(source, tmp / "model")
             read_manifest(tmp / "model")

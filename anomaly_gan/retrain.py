@@ -185,7 +185,13 @@ class RetrainConfig:
         if self.confirmed_fraud_ids and not self.id_col:
             msg = f"{source}: [normal] confirmed_fraud_ids: needs id_col, the column the ids are in"
             raise ConfigError(msg)
-        DetectorConfig.from_dict(self.detector, source=f"{source}: [detector]")
+        try:
+            DetectorConfig.from_dict(self.detector, source=f"{source}: [detector]")
+        except ConfigError as exc:
+            if str(exc).startswith(source):
+                raise
+            msg = f"{source}: [detector] {exc}"
+            raise ConfigError(msg) from exc
 
 
 def _table(

@@ -366,14 +366,33 @@ def test_generate_writes_transactions(tmp_path, capsys):
 @pytest.mark.e2e
 def test_console_script_help_and_exit_codes(tmp_path):
     exe = Path(sys.executable).parent / "anomaly-gan"
-    for command in ([], ["train"], ["score"], ["evaluate"], ["registry"], ["retrain"], ["generate"]):
-        out = subprocess.run([exe, *command, "--help"], capture_output=True, text=True, check=False)
+    for command in (
+        [],
+        ["train"],
+        ["score"],
+        ["evaluate"],
+        ["registry"],
+        ["retrain"],
+        ["generate"],
+    ):
+        out = subprocess.run(
+            [exe, *command, "--help"], capture_output=True, text=True, check=False
+        )
         assert out.returncode == 0, out.stderr
         assert "usage: anomaly-gan" in out.stdout
     data = tmp_path / "x.csv"
     data.write_text("a\n1\n")
     out = subprocess.run(
-        [exe, "score", "--model", "/nonexistent", "--data", str(data), "--out", str(tmp_path / "y.csv")],
+        [
+            exe,
+            "score",
+            "--model",
+            "/nonexistent",
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "y.csv"),
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -129,31 +130,48 @@ def _reason_columns(
     names = detector.preprocessor_.required_columns_
     index, share = top_features(scores.feature_residuals, names, top_k)
     expected = detector.preprocessor_.expected_values(x_hat)
-    # One text row per model column, then pick each row's k-th column.
-    values = np.vstack([_as_text(frame[name]) for name in names])
-    guesses = np.vstack([_as_text(expected[name]) for name in names])
-    rows = np.arange(len(frame))
     label = np.asarray(names, dtype=object)
     out: dict[str, pa.Array] = {}
     for k in range(index.shape[1]):
         cols = index[:, k]
         out[f"feature_{k + 1}"] = pa.array(label[cols], pa.string())
         out[f"share_{k + 1}"] = pa.array(share[:, k])
-        out[f"value_{k + 1}"] = pa.array(values[cols, rows], pa.string())
-        out[f"expected_{k + 1}"] = pa.array(guesses[cols, rows], pa.string())
+        out[f"value_{k + 1}"] = _pick_text(frame, names, cols)
+        out[f"expected_{k + 1}"] = _pick_text(expected, names, cols)
     return out
 
 
-def _as_text(values: pd.Series) -> np.ndarray:
+def _pick_text(frame: pd.DataFrame, names: list[str], cols: np.ndarray) -> pa.Array:
+    """Per row, the text of column ``names[cols[row]]``; only those cells are formatted."""
+    pieces, positions = [], []
+    for j in np.unique(cols):
+        rows = np.flatnonzero(cols == j)
+        pieces.append(_as_text(frame[names[int(j)]].iloc[rows]))
+        positions.append(rows)
+    order = np.concatenate(positions)
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size)
+    return pa.concat_arrays(pieces).take(pa.array(inverse))
+
+
+def _as_text(values: pd.Series) -> pa.Array:
     """Values as short text: floats to 6 significant digits, missing as ''."""
     if pd.api.types.is_float_dtype(values.dtype):
         x = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        text = np.char.mod("%.6g", x).astype(object)
-        text[np.isnan(x)] = ""
-        return np.asarray(text)
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return np.where(values.to_numpy(dtype=bool), "True", "False").astype(object)
-    return np.asarray(values.astype("string").fillna("").to_numpy(dtype=object))
+        finite = np.isfinite(x) & (x != 0)
+        magnitude = np.floor(np.log10(np.abs(np.where(finite, x, 1.0))))
+        scale = 10.0 ** (5 - magnitude)
+        rounded = np.where(finite, np.round(x * scale) / scale, x)
+        text = pc.cast(pa.array(rounded, from_pandas=True), pa.string())
+    elif pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_integer_dtype(
+        values.dtype
+    ):
+        text = pc.cast(pa.array(values.to_numpy(), from_pandas=True), pa.string())
+    else:
+        text = pa.array(
+            values.astype("string").to_numpy(dtype=object, na_value=None), pa.string()
+        )
+    return pc.fill_null(text, "")
 
 
 # ------------------------------------------------------------ the summary

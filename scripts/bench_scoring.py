@@ -52,7 +52,8 @@ def measure(argv: list[str]) -> tuple[float, float]:
     )
     code, seconds, peak = out.stdout.split()
     if code != "0":
-        raise SystemExit(f"command failed ({code}): {' '.join(argv)}")
+        msg = f"command failed ({code}): {' '.join(argv)}"
+        raise SystemExit(msg)
     return float(seconds), int(peak) / 1024
 
 

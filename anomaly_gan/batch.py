@@ -287,10 +287,15 @@ class ScoreJob:
                 rejected_writer.writerow(["source", "row", "reason"])
                 writer = _TableWriter(tmp_out, self.kind)
                 try:
+                    pool = pa.default_memory_pool()
                     for scored in _pipeline(batches, self._score_batch):
                         writer.write(scored.table)
                         rejected_writer.writerows(scored.rejected)
                         self._account(scored)
+                        del scored
+                        # Arrow's pool keeps freed blocks; hand them back so that
+                        # long runs stay at the memory of a few batches.
+                        pool.release_unused()
                 finally:
                     writer.close()
             if self.summary.rejected == 0:

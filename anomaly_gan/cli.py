@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_registry(sub)
     _add_retrain(sub)
     _add_generate(sub)
+    _add_benchmark(sub)
     return parser
 
 
@@ -464,6 +465,73 @@ def _add_generate(sub: Any) -> None:
     )
     p.add_argument(
         "--out", required=True, metavar="FILE", help="output table (.csv or .parquet)"
+    )
+
+
+def _add_benchmark(sub: Any) -> None:
+    p = sub.add_parser(
+        "benchmark",
+        help="compare the detector with PyOD's on ADBench and NSL-KDD",
+        description=(
+            "Run the protocol of ../shared/BENCHMARK.md: every detector on the same "
+            "splits, results appended to a CSV (a re-run resumes), then a Markdown report."
+        ),
+    )
+    p.add_argument(
+        "--adbench",
+        metavar="DIR",
+        default="../shared/data/adbench",
+        help="folder of ADBench .npz files ('' to skip)",
+    )
+    p.add_argument(
+        "--nsl-kdd",
+        metavar="DIR",
+        default="../shared/data/nsl-kdd",
+        help="NSL-KDD folder ('' to skip)",
+    )
+    p.add_argument(
+        "--datasets",
+        nargs="+",
+        metavar="NAME",
+        help="only these data sets (file stems, or nsl-kdd)",
+    )
+    p.add_argument(
+        "--detectors",
+        nargs="+",
+        metavar="NAME",
+        help="only these detectors (anomaly-gan, IForest, ECOD, KNN, PCA, AutoEncoder, DeepSVDD, ALAD, AnoGAN)",
+    )
+    p.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        default=[0, 1, 2],
+        metavar="N",
+        help="seeds (default: 0 1 2)",
+    )
+    p.add_argument(
+        "--anogan-max-rows",
+        type=int,
+        default=3000,
+        metavar="N",
+        help="run AnoGAN only where training has at most N rows (default: 3000)",
+    )
+    p.add_argument(
+        "--results",
+        default="docs/results/benchmark.csv",
+        metavar="FILE",
+        help="results CSV, appended to (default: docs/results/benchmark.csv)",
+    )
+    p.add_argument(
+        "--report",
+        default="docs/results/benchmark.md",
+        metavar="FILE",
+        help="Markdown report to write (default: docs/results/benchmark.md)",
+    )
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="only rewrite the report from the results CSV",
     )
 
 

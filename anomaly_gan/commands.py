@@ -314,6 +314,48 @@ def run_retrain(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
+def run_benchmark(args: argparse.Namespace) -> int:
+    """``anomaly-gan benchmark``: run (or resume) the protocol, then write the report."""
+    from anomaly_gan import benchmark
+
+    results = Path(args.results)
+    if not args.report_only:
+        adbench = Path(args.adbench) if args.adbench else None
+        nsl = Path(args.nsl_kdd) if args.nsl_kdd else None
+        for folder in (adbench, nsl):
+            if folder is not None and not folder.is_dir():
+                msg = f"data folder '{folder}': not found (see ../shared/data/README.md, or pass '' to skip it)"
+                raise ConfigError(msg)
+
+        def show(row: dict[str, Any]) -> None:
+            outcome = (
+                row["error"] or f"ROC-AUC {row['roc_auc']:.4f} fit {row['fit_s']:.1f}s"
+            )
+            print(
+                f"{row['dataset']:<22} seed {row['seed']} {row['detector']:<12} {outcome}",
+                flush=True,
+            )
+
+        benchmark.run(
+            results,
+            adbench=adbench,
+            nsl_kdd=nsl,
+            datasets=args.datasets,
+            detectors=args.detectors,
+            seeds=args.seeds,
+            anogan_max_rows=args.anogan_max_rows,
+            progress=show,
+        )
+    if not results.exists():
+        msg = f"results file '{results}': not found; run the benchmark first"
+        raise ConfigError(msg)
+    text = benchmark.report(results, anogan_max_rows=args.anogan_max_rows)
+    with atomic_write(args.report) as tmp:
+        tmp.write_text(text + "\n")
+    print(f"report written to {args.report}")
+    return 0
+
+
 def run_generate(args: argparse.Namespace) -> int:
     """``anomaly-gan generate``."""
     from anomaly_gan.datasets import make_transactions

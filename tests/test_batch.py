@@ -253,3 +253,53 @@ def test_expand_sources_errors(tmp_path):
         expand_sources([str(tmp_path / "nothing*.csv")])
     with pytest.raises(DataError, match=r"^file '.*none\.csv': not found$"):
         expand_sources([str(tmp_path / "none.csv")])
+
+
+def test_a_parquet_folder_with_conflicting_schemas_is_a_data_error(
+    fitted, tx_test, tmp_path
+):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    tx_test.iloc[:10].to_parquet(folder / "a.parquet")
+    tx_test.iloc[10:20].assign(
+        amount=lambda f: f["amount"].astype(str) + " EUR"
+    ).to_parquet(folder / "b.parquet")
+    with pytest.raises(DataError, match=r"^file '.*parts': cannot be read as PARQUET"):
+        run(fitted, [folder], tmp_path / "out.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["parts"]
+
+
+def test_a_text_column_in_parquet_rejects_its_bad_rows(fitted, tx_test, tmp_path):
+    frame = tx_test.head(6).assign(amount=["1.5", "2", "x", "4", "5", "6"])
+    frame.to_parquet(tmp_path / "in.parquet")
+    summary = run(fitted, [tmp_path / "in.parquet"], tmp_path / "out.parquet")
+    assert (summary.scored, summary.rejected) == (5, 1)
+    rejected = pd.read_csv(tmp_path / "out.parquet.rejected.csv")
+    assert rejected[["row", "reason"]].values.tolist() == [
+        [3, "column 'amount': expected a number, found 'x'"]
+    ]
+
+
+def test_progress_shows_a_bar_on_a_terminal_and_log_lines_otherwise(
+    capsys, monkeypatch
+):
+    from anomaly_gan.batch import ScoreSummary
+    from anomaly_gan.commands import _Progress
+
+    progress = _Progress(quiet=False)
+    progress.tty = True
+    progress.update(ScoreSummary(rows_in=5_000, flagged=7))
+    progress.close()
+    err = capsys.readouterr().err
+    assert "scoring" in err and "rows" in err and "flagged=7" in err
+    progress = _Progress(quiet=False)
+    progress.tty = False
+    progress.last_line -= 11  # as if the last line was printed 11 s ago
+    progress.update(ScoreSummary(rows_in=5_000, flagged=7, rejected=1))
+    assert (
+        capsys.readouterr().err
+        == "anomaly-gan: 5,000 rows read, 7 flagged, 1 rejected\n"
+    )
+    quiet = _Progress(quiet=True)
+    quiet.update(ScoreSummary(rows_in=1))
+    assert capsys.readouterr().err == ""

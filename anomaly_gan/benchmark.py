@@ -1,0 +1,400 @@
+"""The detection benchmark of ../shared/BENCHMARK.md: our detector beside PyOD's.
+
+For each data set and seed: subsample to 50,000 rows (stratified) when larger,
+split 70/30 (stratified), fit every detector on the normal rows of the 70% part,
+score the 30% part, and record ROC-AUC, average precision, fit and score seconds.
+PyOD baselines get features standardised on the training normals; our detector
+gets the raw rows. Every row of results is appended to a CSV as soon as it is
+measured, and a re-run skips what the CSV already holds, so a killed run resumes.
+``report`` turns the CSV into the Markdown report (per-set table, means, average
+ranks, wins/ties/losses, machine and versions).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import platform
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from anomaly_gan.datasets import load_adbench, load_nsl_kdd
+from anomaly_gan.detector import GANomalyDetector
+from anomaly_gan.exceptions import ConfigError
+
+logger = logging.getLogger(__name__)
+
+OURS = "anomaly-gan"
+BASELINES = (
+    "IForest",
+    "ECOD",
+    "KNN",
+    "PCA",
+    "AutoEncoder",
+    "DeepSVDD",
+    "ALAD",
+    "AnoGAN",
+)
+FIELDS = (
+    "dataset",
+    "seed",
+    "detector",
+    "n_train",
+    "n_test",
+    "roc_auc",
+    "average_precision",
+    "fit_s",
+    "score_s",
+    "error",
+)
+MAX_ROWS = 50_000
+TIE = 0.005  # ROC-AUC differences below this count as ties
+
+
+@dataclass
+class Split:
+    """One data set's split for one seed."""
+
+    name: str
+    X_train: Any  # normal training rows (array or DataFrame)
+    X_test: Any
+    y_test: np.ndarray
+    baseline_train: np.ndarray  # standardised / one-hot features for PyOD
+    baseline_test: np.ndarray
+
+
+def adbench_splits(path: Path, seed: int) -> Split:
+    """Return the ADBench protocol's split of one ``.npz`` file."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    data = load_adbench(path)
+    X, y = data.X, data.y
+    if len(y) > MAX_ROWS:
+        X, _, y, _ = train_test_split(
+            X, y, train_size=MAX_ROWS, stratify=y, random_state=seed
+        )
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=seed
+    )
+    normal = X_tr[y_tr == 0]
+    scaler = StandardScaler().fit(normal)
+    return Split(
+        path.stem, normal, X_te, y_te, scaler.transform(normal), scaler.transform(X_te)
+    )
+
+
+NSL_KDD_NOT_FEATURES = ("attack", "difficulty", "is_attack")
+
+
+def nsl_kdd_split(folder: Path, seed: int) -> Split:
+    """NSL-KDD: normal rows of KDDTrain+_20Percent.txt, every row of KDDTest+.txt."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    train = load_nsl_kdd(folder / "KDDTrain+_20Percent.txt")
+    test = load_nsl_kdd(folder / "KDDTest+.txt")
+    normal = train[train["is_attack"] == 0].reset_index(drop=True)
+    features = [c for c in train.columns if c not in NSL_KDD_NOT_FEATURES]
+    categorical = ["protocol_type", "service", "flag"]
+    encoder = ColumnTransformer(
+        [
+            (
+                "cat",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                categorical,
+            ),
+            ("num", StandardScaler(), [c for c in features if c not in categorical]),
+        ]
+    ).fit(normal[features])
+    return Split(
+        "nsl-kdd",
+        normal.drop(columns=list(NSL_KDD_NOT_FEATURES)),
+        test.drop(columns=list(NSL_KDD_NOT_FEATURES)),
+        test["is_attack"].to_numpy(),
+        encoder.transform(normal[features]),
+        encoder.transform(test[features]),
+    )
+
+
+def make_detector(name: str, seed: int, n_features: int) -> Any:
+    """Return a fresh detector with the protocol's settings."""
+    if name == OURS:
+        return GANomalyDetector(random_state=seed, device="auto")
+    from pyod.models import (
+        alad,
+        anogan,
+        auto_encoder,
+        deep_svdd,
+        ecod,
+        iforest,
+        knn,
+        pca,
+    )
+
+    factories: dict[str, Callable[[], Any]] = {
+        "IForest": lambda: iforest.IForest(random_state=seed),
+        "ECOD": lambda: ecod.ECOD(),
+        "KNN": lambda: knn.KNN(),
+        "PCA": lambda: pca.PCA(random_state=seed),
+        "AutoEncoder": lambda: auto_encoder.AutoEncoder(
+            epoch_num=30, preprocessing=False, verbose=0, random_state=seed
+        ),
+        "DeepSVDD": lambda: deep_svdd.DeepSVDD(
+            n_features=n_features,
+            epochs=30,
+            preprocessing=False,
+            verbose=0,
+            random_state=seed,
+        ),
+        "ALAD": lambda: alad.ALAD(epochs=50, verbose=0),
+        "AnoGAN": lambda: anogan.AnoGAN(epochs=50, verbose=0),
+    }
+    if name not in factories:
+        msg = f"detector '{name}': expected one of {OURS}, {', '.join(BASELINES)}"
+        raise ConfigError(msg)
+    return factories[name]()
+
+
+def run_one(split: Split, name: str, seed: int) -> dict[str, Any]:
+    """Fit and score one detector on one split; errors are recorded, not raised."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    ours = name == OURS
+    X_train = split.X_train if ours else split.baseline_train
+    X_test = split.X_test if ours else split.baseline_test
+    row: dict[str, Any] = {
+        "dataset": split.name,
+        "seed": seed,
+        "detector": name,
+        "n_train": len(X_train),
+        "n_test": len(X_test),
+        "roc_auc": "",
+        "average_precision": "",
+        "fit_s": "",
+        "score_s": "",
+        "error": "",
+    }
+    try:
+        det = make_detector(name, seed, int(split.baseline_train.shape[1]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            started = time.perf_counter()
+            det.fit(X_train)
+            fitted = time.perf_counter()
+            scores = np.asarray(det.decision_function(X_test), dtype=np.float64)
+            done = time.perf_counter()
+        if not np.isfinite(scores).all():
+            scores = np.nan_to_num(
+                scores,
+                nan=0.0,
+                posinf=np.finfo(np.float64).max,
+                neginf=np.finfo(np.float64).min,
+            )
+        row.update(
+            roc_auc=float(roc_auc_score(split.y_test, scores)),
+            average_precision=float(average_precision_score(split.y_test, scores)),
+            fit_s=fitted - started,
+            score_s=done - fitted,
+        )
+    except Exception as exc:  # noqa: BLE001 - a baseline's failure is a result to report
+        row["error"] = (
+            f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[
+                :200
+            ]
+        )
+    return row
+
+
+def run(
+    out_csv: Path,
+    *,
+    adbench: Path | None,
+    nsl_kdd: Path | None,
+    datasets: list[str] | None = None,
+    detectors: list[str] | None = None,
+    seeds: list[int] | None = None,
+    anogan_max_rows: int = 3_000,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> Path:
+    """Run (or resume) the benchmark, appending to ``out_csv``."""
+    detectors = detectors or [OURS, *BASELINES]
+    seeds = seeds if seeds is not None else [0, 1, 2]
+    done = _done_keys(out_csv)
+    out_csv.parent.mkdir(parents=True, exist_ok=True)
+    new_file = not out_csv.exists()
+    with out_csv.open("a", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FIELDS)
+        if new_file:
+            writer.writeheader()
+        for name, make_split in _sources(adbench, nsl_kdd, datasets):
+            for seed in seeds:
+                todo = [d for d in detectors if (name, str(seed), d) not in done]
+                if not todo:
+                    continue
+                split = make_split(seed)
+                for det_name in todo:
+                    if (
+                        det_name == "AnoGAN"
+                        and len(split.baseline_train) > anogan_max_rows
+                    ):
+                        continue  # too slow: the report states the limit
+                    row = run_one(split, det_name, seed)
+                    writer.writerow(row)
+                    fh.flush()
+                    if progress is not None:
+                        progress(row)
+    return out_csv
+
+
+def _sources(
+    adbench: Path | None, nsl_kdd: Path | None, datasets: list[str] | None
+) -> Iterator[tuple[str, Callable[[int], Split]]]:
+    wanted = set(datasets) if datasets else None
+    if adbench is not None:
+        for path in sorted(adbench.glob("*.npz"), key=lambda p: p.stem):
+            if wanted is None or path.stem in wanted:
+                yield path.stem, _adbench_loader(path)
+    if nsl_kdd is not None and (wanted is None or "nsl-kdd" in wanted):
+        yield "nsl-kdd", lambda seed: nsl_kdd_split(nsl_kdd, seed)
+
+
+def _adbench_loader(path: Path) -> Callable[[int], Split]:
+    return lambda seed: adbench_splits(path, seed)
+
+
+def _done_keys(out_csv: Path) -> set[tuple[str, str, str]]:
+    if not out_csv.exists():
+        return set()
+    with out_csv.open(newline="") as fh:
+        return {(r["dataset"], r["seed"], r["detector"]) for r in csv.DictReader(fh)}
+
+
+# ------------------------------------------------------------------ report
+def report(results_csv: Path, *, anogan_max_rows: int = 3_000) -> str:
+    """Return the Markdown report of a results CSV."""
+    frame = pd.read_csv(results_csv)
+    ok = frame[frame["error"].isna() | (frame["error"] == "")].copy()
+    ok["roc_auc"] = ok["roc_auc"].astype(float)
+    ok["average_precision"] = ok["average_precision"].astype(float)
+    per_set = ok.groupby(["dataset", "detector"])[
+        ["roc_auc", "average_precision", "fit_s", "score_s"]
+    ].mean()
+    auc = per_set["roc_auc"].unstack("detector")
+    order = [d for d in (OURS, *BASELINES) if d in auc.columns]
+    auc = auc[order]
+    adbench_sets = [d for d in auc.index if d != "nsl-kdd"]
+    full = [d for d in order if d != "AnoGAN"]
+    complete = auc.loc[adbench_sets, full].dropna()
+    ranks = complete.rank(axis=1, ascending=False).mean()
+    lines = ["## Mean ROC-AUC over the ADBench sets (mean over seeds per set)", ""]
+    lines.append(
+        f"{len(complete)} data sets where every detector but AnoGAN finished; seeds: "
+        f"{', '.join(str(s) for s in sorted(ok['seed'].unique()))}."
+    )
+    lines += [
+        "",
+        "| detector | mean ROC-AUC | mean average precision | average rank | median fit s | median score s |",
+        "|---|---|---|---|---|---|",
+    ]
+    ap = per_set["average_precision"].unstack("detector").loc[complete.index]
+    fit = per_set["fit_s"].unstack("detector")
+    score = per_set["score_s"].unstack("detector")
+    for d in sorted(full, key=lambda d: ranks.get(d, 99)):
+        lines.append(
+            f"| {d} | {complete[d].mean():.4f} | {ap[d].mean():.4f} | {ranks[d]:.2f} | "
+            f"{fit.loc[complete.index, d].median():.2f} | {score.loc[complete.index, d].median():.3f} |"
+        )
+    if "AnoGAN" in auc.columns:
+        small = auc.loc[adbench_sets, ["AnoGAN", OURS, "KNN"]].dropna()
+        if len(small):
+            lines += [
+                "",
+                f"AnoGAN ran only on sets with at most {anogan_max_rows:,} training rows ({len(small)} sets): "
+                f"mean ROC-AUC AnoGAN {small['AnoGAN'].mean():.4f}, anomaly-gan {small[OURS].mean():.4f}, KNN {small['KNN'].mean():.4f}; "
+                f"median fit s AnoGAN {fit.loc[small.index, 'AnoGAN'].median():.1f}, anomaly-gan {fit.loc[small.index, OURS].median():.1f}.",
+            ]
+    if OURS in auc.columns:
+        lines += [
+            "",
+            "## anomaly-gan against each baseline (ROC-AUC, per data set; ties within 0.005)",
+            "",
+            "| baseline | wins | ties | losses |",
+            "|---|---|---|---|",
+        ]
+        for d in order:
+            if d == OURS:
+                continue
+            both = auc[[OURS, d]].dropna()
+            diff = both[OURS] - both[d]
+            lines.append(
+                f"| {d} | {int((diff > TIE).sum())} | {int((diff.abs() <= TIE).sum())} | {int((diff < -TIE).sum())} |"
+            )
+        spread = (
+            ok[ok["detector"] == OURS].groupby("dataset")["roc_auc"].agg(["min", "max"])
+        )
+        lines += [
+            "",
+            f"Stability of anomaly-gan over seeds: median spread (max - min ROC-AUC) per set "
+            f"{(spread['max'] - spread['min']).median():.4f}, largest {(spread['max'] - spread['min']).max():.4f}.",
+        ]
+    if "nsl-kdd" in auc.index:
+        row = auc.loc["nsl-kdd"].dropna()
+        lines += [
+            "",
+            "## NSL-KDD (KDDTest+)",
+            "",
+            "| detector | ROC-AUC |",
+            "|---|---|",
+        ]
+        lines += [
+            f"| {d} | {row[d]:.4f} |" for d in row.sort_values(ascending=False).index
+        ]
+    lines += [
+        "",
+        "## Per data set (ROC-AUC, mean over seeds)",
+        "",
+        "| data set | " + " | ".join(order) + " |",
+        "|---|" + "---|" * len(order),
+    ]
+    for name in auc.index:
+        cells = []
+        best = auc.loc[name].max()
+        for d in order:
+            v = auc.loc[name, d]
+            cells.append(
+                ""
+                if pd.isna(v)
+                else (f"**{v:.3f}**" if v >= best - 1e-12 else f"{v:.3f}")
+            )
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    errors = frame[~(frame["error"].isna() | (frame["error"] == ""))]
+    if len(errors):
+        lines += ["", "## Failures", ""]
+        lines += [
+            f"- {r.dataset} seed {r.seed} {r.detector}: {r.error}"
+            for r in errors.itertuples()
+        ]
+    lines += ["", _machine()]
+    return "\n".join(lines)
+
+
+def _machine() -> str:
+    import pyod
+    import sklearn
+    import torch
+
+    from anomaly_gan import __version__
+
+    return (
+        f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads"
+        f"{', GPU ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else ', no GPU'}; Python {platform.python_version()}, "
+        f"torch {torch.__version__}, pyod {pyod.__version__}, scikit-learn {sklearn.__version__}, anomaly-gan {__version__}."
+    )

@@ -1,0 +1,176 @@
+"""The registry commands and registry:ALIAS model specs from the command line."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from anomaly_gan.cli import main
+from anomaly_gan.datasets import make_transactions
+
+TRAIN = [
+    "--label-col",
+    "is_fraud",
+    "--id-cols",
+    "transaction_id",
+    "card_id",
+    "--timestamp-cols",
+    "timestamp",
+    "--exclude-cols",
+    "fraud_type",
+    "--epochs",
+    "3",
+    "--random-state",
+    "0",
+    "--quiet",
+]
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANOMALY_GAN_REGISTRY", str(tmp_path / "reg"))
+    make_transactions(1_500, fraud_rate=0.01, random_state=0).to_csv(
+        tmp_path / "train.csv", index=False
+    )
+    make_transactions(500, fraud_rate=0.05, random_state=1).to_csv(
+        tmp_path / "fresh.csv", index=False
+    )
+    return tmp_path
+
+
+def test_train_register_promote_score_and_roll_back(workspace, capsys):
+    ws = workspace
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(ws / "train.csv"),
+                "--out",
+                str(ws / "m1"),
+                *TRAIN,
+                "--register",
+                "--promote",
+            ]
+        )
+        == 0
+    )
+    assert "registered as version 1" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                "registry:production",
+                "--data",
+                str(ws / "fresh.csv"),
+                "--label-col",
+                "is_fraud",
+                "--json",
+                str(ws / "eval.json"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "registry",
+                "add",
+                str(ws / "m1"),
+                "--evaluation",
+                str(ws / "eval.json"),
+                "--note",
+                "same model, with its report",
+            ]
+        )
+        == 0
+    )
+    assert main(["registry", "promote", "2"]) == 0
+    capsys.readouterr()
+    assert main(["registry", "list"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[0].split() == ["version", "registered", "rows", "ROC-AUC", "aliases"]
+    assert listing[2].split()[0] == "2" and listing[2].split()[-1] == "production"
+    assert main(["registry", "show", "production"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["version"] == 2 and shown["note"] == "same model, with its report"
+    assert (
+        shown["evaluation"]["roc_auc"]
+        == json.loads((ws / "eval.json").read_text())["roc_auc"]
+    )
+    assert (
+        main(
+            [
+                "score",
+                "--model",
+                "registry:production",
+                "--data",
+                str(ws / "fresh.csv"),
+                "--out",
+                str(ws / "s.csv"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert len(pd.read_csv(ws / "s.csv")) == 500
+    assert main(["registry", "rollback"]) == 0
+    assert (
+        capsys.readouterr()
+        .out.strip()
+        .endswith("'production' rolled back from version 2 to version 1")
+    )
+    assert main(["registry", "diff", "1", "2"]) == 0
+    diff = json.loads(capsys.readouterr().out)
+    assert diff["versions"] == [1, 2] and diff["params"] == {}
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["registry", "promote", "9"], 3, "no version or alias '9'"),
+        (
+            ["registry", "rollback"],
+            3,
+            "alias 'production' has no earlier version to roll back to",
+        ),
+        (
+            [
+                "score",
+                "--model",
+                "registry:production",
+                "--data",
+                "{ws}/fresh.csv",
+                "--out",
+                "{ws}/o.csv",
+            ],
+            3,
+            "no version or alias 'production'",
+        ),
+        (
+            ["registry", "add", "{ws}/nothing"],
+            3,
+            "not found (expected a model directory written by 'anomaly-gan train')",
+        ),
+        (
+            ["train", "--data", "{ws}/train.csv", "--out", "{ws}/m", "--promote"],
+            2,
+            "--promote: only together with --register",
+        ),
+    ],
+)
+def test_registry_errors(workspace, capsys, argv, code, message):
+    argv = [a.format(ws=workspace) for a in argv]
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert err.startswith("anomaly-gan: error: ") and message in err
+    assert err.count("\n") == 1
+
+
+def test_an_empty_registry_says_what_to_do(workspace, capsys):
+    assert main(["registry", "list"]) == 0
+    assert (
+        "no versions yet (add one with 'anomaly-gan registry add MODEL_DIR')"
+        in capsys.readouterr().out
+    )

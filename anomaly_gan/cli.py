@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_retrain(sub)
     _add_generate(sub)
     _add_benchmark(sub)
+    _add_feedback(sub)
     return parser
 
 
@@ -532,6 +533,42 @@ def _add_benchmark(sub: Any) -> None:
         "--report-only",
         action="store_true",
         help="only rewrite the report from the results CSV",
+    )
+
+
+def _add_feedback(sub: Any) -> None:
+    p = sub.add_parser(
+        "feedback",
+        help="export analysts' verdicts for retraining and evaluation",
+        description="Read the verdict store (SQLite) that the dashboard writes.",
+    )
+    actions = p.add_subparsers(
+        dest="action", required=True, metavar="ACTION", parser_class=_Parser
+    )
+    a = actions.add_parser(
+        "export",
+        help="write verdicts to CSV or Parquet",
+        description=(
+            "Write verdicts (event_id first, then verdict, note, analyst, updated_at, "
+            "batch_id, batch, score). The file of confirmed ones is what "
+            "'[normal] confirmed_fraud_ids' in a retrain config expects."
+        ),
+    )
+    a.add_argument(
+        "--db",
+        metavar="FILE",
+        help="verdict store (default: $ANOMALY_GAN_VERDICTS, else ./verdicts.db)",
+    )
+    a.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="output table (.csv or .parquet), written atomically",
+    )
+    a.add_argument(
+        "--verdict",
+        choices=["confirmed", "false_positive", "needs_review"],
+        help="only this verdict",
     )
 
 

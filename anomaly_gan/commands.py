@@ -356,6 +356,23 @@ def run_benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_feedback(args: argparse.Namespace) -> int:
+    """``anomaly-gan feedback export``."""
+    import os
+
+    from anomaly_gan.io import table_format
+    from anomaly_gan.verdicts import VerdictStore
+
+    db = Path(args.db or os.environ.get("ANOMALY_GAN_VERDICTS") or "verdicts.db")
+    if not db.exists():
+        msg = f"verdict store '{db}': not found (the dashboard creates it; pass --db)"
+        raise ConfigError(msg)
+    table_format(args.out)
+    count = VerdictStore(db).export(args.out, verdict=args.verdict)
+    print(f"wrote {count:,} verdict(s) to {args.out}")
+    return 0
+
+
 def run_generate(args: argparse.Namespace) -> int:
     """``anomaly-gan generate``."""
     from anomaly_gan.datasets import make_transactions

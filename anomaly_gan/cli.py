@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate(sub)
     _add_benchmark(sub)
     _add_feedback(sub)
+    _add_dashboard(sub)
     return parser
 
 
@@ -570,6 +571,36 @@ def _add_feedback(sub: Any) -> None:
         choices=["confirmed", "false_positive", "needs_review"],
         help="only this verdict",
     )
+
+
+def _add_dashboard(sub: Any) -> None:
+    p = sub.add_parser(
+        "dashboard",
+        help="start the analysts' dashboard (Streamlit)",
+        description="Start the Streamlit dashboard on scored files, the registry and the verdict store.",
+    )
+    p.add_argument(
+        "--scores",
+        metavar="DIR",
+        default="outputs",
+        help="folder of scored files; the only folder it opens files in (default: outputs)",
+    )
+    p.add_argument(
+        "--db",
+        metavar="FILE",
+        default="verdicts.db",
+        help="verdict store (default: verdicts.db)",
+    )
+    p.add_argument(
+        "--port", type=int, default=8501, metavar="N", help="port (default: 8501)"
+    )
+    p.add_argument(
+        "--address",
+        default="127.0.0.1",
+        metavar="ADDR",
+        help="address to bind (default: 127.0.0.1, this machine only)",
+    )
+    _registry_option(p)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

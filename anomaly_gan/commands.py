@@ -373,6 +373,44 @@ def run_feedback(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_dashboard(args: argparse.Namespace) -> int:
+    """``anomaly-gan dashboard``: run Streamlit on dashboard/streamlit_app.py."""
+    import os
+    import subprocess
+
+    from anomaly_gan.registry import default_root
+
+    app = Path(__file__).resolve().parents[1] / "dashboard" / "streamlit_app.py"
+    if not app.exists():
+        msg = f"dashboard: '{app}' not found; the dashboard ships with the source tree (install with pip install -e)"
+        raise ConfigError(msg)
+    env = {
+        **os.environ,
+        "ANOMALY_GAN_SCORES_DIR": str(Path(args.scores).resolve()),
+        "ANOMALY_GAN_REGISTRY": str(default_root(args.registry).resolve()),
+        "ANOMALY_GAN_VERDICTS": str(Path(args.db).resolve()),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        args.address,
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    print(
+        f"dashboard on http://{args.address}:{args.port} (Ctrl-C to stop)", flush=True
+    )
+    return subprocess.run(command, env=env, check=False).returncode
+
+
 def run_generate(args: argparse.Namespace) -> int:
     """``anomaly-gan generate``."""
     from anomaly_gan.datasets import make_transactions

@@ -1,0 +1,88 @@
+"""Metrics: ROC and precision-recall with a threshold that moves the confusion matrix."""
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+from data import batch_id, choose_batch, id_column, verdict_store
+from sklearn.metrics import precision_recall_curve, roc_curve
+
+from anomaly_gan.evaluation import evaluate_scores
+
+st.title("Metrics")
+chosen = choose_batch()
+if chosen is not None:
+    path, frame = chosen
+    label_cols = [
+        c
+        for c in frame.columns
+        if c.lower() in ("is_fraud", "is_attack", "label", "is_anomaly_label")
+    ]
+    scores, labels, source = None, None, ""
+    if label_cols:
+        scores = frame["anomaly_score"].to_numpy(float)
+        labels = (frame[label_cols[0]].astype(float) != 0).to_numpy(int)
+        source = f"label column '{label_cols[0]}' ({len(labels):,} rows)"
+    elif id_column(frame):
+        verdicts = verdict_store().verdicts(batch_id(path, frame))
+        decided = verdicts[verdicts["verdict"].isin(["confirmed", "false_positive"])]
+        if len(decided):
+            scores = decided["score"].to_numpy(float)
+            labels = (decided["verdict"] == "confirmed").to_numpy(int)
+            source = f"analysts' verdicts ({len(labels):,} events)"
+    if scores is None or labels is None or labels.min() == labels.max():
+        st.info(
+            "Metrics need labels of both kinds: a label column in the scored file (keep it with --keep-cols) or confirmed and false-positive verdicts."
+        )
+    else:
+        st.caption(f"Labels from {source}.")
+        low, high = float(scores.min()), float(scores.max())
+        default = (
+            float(frame.loc[frame["is_anomaly"] == 1, "anomaly_score"].min())
+            if frame["is_anomaly"].any()
+            else high
+        )
+        threshold = st.slider(
+            "Threshold", low, high, min(max(default, low), high), key="threshold"
+        )
+        report = evaluate_scores(scores, labels, threshold)
+        cols = st.columns(4)
+        cols[0].metric("ROC-AUC", f"{report.roc_auc:.4f}")
+        cols[1].metric("Precision", f"{report.precision:.3f}")
+        cols[2].metric("Recall", f"{report.recall:.3f}")
+        cols[3].metric("F1", f"{report.f1:.3f}")
+        cm = report.confusion_matrix
+        st.table(
+            pd.DataFrame(
+                {
+                    "predicted normal": [cm["tn"], cm["fn"]],
+                    "predicted anomaly": [cm["fp"], cm["tp"]],
+                },
+                index=["actual normal", "actual anomaly"],
+            )
+        )
+        fpr, tpr, _ = roc_curve(labels, scores)
+        precision, recall, _ = precision_recall_curve(labels, scores)
+        step = max(1, len(fpr) // 2000)
+        roc = pd.DataFrame(
+            {"false positive rate": fpr[::step], "true positive rate": tpr[::step]}
+        )
+        pr = pd.DataFrame({"recall": recall[::step], "precision": precision[::step]})
+        left, right = st.columns(2)
+        left.altair_chart(
+            alt.Chart(roc)
+            .mark_line()
+            .encode(x="false positive rate:Q", y="true positive rate:Q")
+            .properties(title=f"ROC (AUC {report.roc_auc:.3f})"),
+            width="stretch",
+        )
+        right.altair_chart(
+            alt.Chart(pr)
+            .mark_line()
+            .encode(x="recall:Q", y="precision:Q")
+            .properties(title=f"Precision-recall (AP {report.average_precision:.3f})"),
+            width="stretch",
+        )
+        st.caption(
+            f"At this threshold {int(np.sum(scores > threshold)):,} events are flagged."
+        )

@@ -1,0 +1,60 @@
+"""Models: registry versions, the production alias, loss curves and retraining runs."""
+
+import json
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from data import registry
+
+st.title("Models")
+reg = registry()
+versions = reg.versions()
+if not versions:
+    st.info(
+        f"The registry {reg.root} holds no version yet: `anomaly-gan train ... --register --promote` adds one."
+    )
+else:
+    table = pd.DataFrame(
+        [
+            {
+                "version": v["version"],
+                "aliases": ", ".join(v["aliases"]),
+                "registered": v["registered_at"],
+                "training rows": v.get("n_training_rows"),
+                "ROC-AUC": (v.get("evaluation") or {}).get("roc_auc"),
+                "note": v.get("note", ""),
+            }
+            for v in versions
+        ]
+    )
+    st.dataframe(table, hide_index=True, key="versions_table")
+    chosen = st.selectbox(
+        "Training curves of version",
+        [v["version"] for v in versions][::-1],
+        key="version",
+    )
+    history = json.loads((reg.model_path(chosen) / "history.json").read_text())[
+        "epochs"
+    ]
+    curves = pd.DataFrame(history)[["epoch", "g_loss", "d_loss"]].melt(
+        "epoch", var_name="loss", value_name="value"
+    )
+    st.altair_chart(
+        alt.Chart(curves).mark_line().encode(x="epoch:Q", y="value:Q", color="loss:N"),
+        width="stretch",
+    )
+    runs = reg.run_reports()
+    st.subheader("Retraining runs")
+    if runs:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {k: r.get(k) for k in ("run_id", "decision", "version", "reason")}
+                    for r in runs
+                ]
+            ),
+            hide_index=True,
+        )
+    else:
+        st.caption("No retraining run yet.")

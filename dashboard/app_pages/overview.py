@@ -1,0 +1,60 @@
+"""Overview: the batch, its score distribution with the threshold, flagged categories."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from data import choose_batch, id_column
+
+st.title("Overview")
+chosen = choose_batch()
+if chosen is not None:
+    path, frame = chosen
+    flagged = frame[frame["is_anomaly"] == 1]
+    threshold = (
+        float(flagged["anomaly_score"].min())
+        if len(flagged)
+        else float(frame["anomaly_score"].max())
+    )
+    cols = st.columns(4)
+    cols[0].metric("Rows", f"{len(frame):,}")
+    cols[1].metric("Flagged", f"{len(flagged):,}")
+    cols[2].metric("Flag rate", f"{len(flagged) / max(len(frame), 1):.2%}")
+    cols[3].metric(
+        "Scored",
+        pd.Timestamp(path.stat().st_mtime, unit="s").strftime("%Y-%m-%d %H:%M"),
+    )
+    st.caption(f"File: {path.name} · id column: {id_column(frame) or 'none'}")
+    sample = (
+        frame[["anomaly_score"]].sample(min(len(frame), 20_000), random_state=0)
+        if len(frame)
+        else frame[["anomaly_score"]]
+    )
+    hist = (
+        alt.Chart(sample)
+        .mark_bar()
+        .encode(
+            alt.X("anomaly_score:Q", bin=alt.Bin(maxbins=60), title="anomaly score"),
+            alt.Y("count()", title="rows"),
+        )
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"threshold": [threshold]}))
+        .mark_rule(color="red")
+        .encode(x="threshold:Q")
+    )
+    st.altair_chart(hist + rule, width="stretch")
+    if len(flagged) and "feature_1" in flagged.columns:
+        top = (
+            flagged["feature_1"]
+            .value_counts()
+            .head(10)
+            .rename_axis("feature")
+            .reset_index(name="flagged events")
+        )
+        st.subheader("Top reason among flagged events")
+        st.altair_chart(
+            alt.Chart(top)
+            .mark_bar()
+            .encode(x="flagged events:Q", y=alt.Y("feature:N", sort="-x")),
+            width="stretch",
+        )

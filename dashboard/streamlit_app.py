@@ -1,0 +1,27 @@
+"""anomaly-gan analysts' dashboard: navigation only (pages live in app_pages/).
+
+Start it with `anomaly-gan dashboard`; folders come from the environment:
+ANOMALY_GAN_SCORES_DIR (scored files), ANOMALY_GAN_REGISTRY, ANOMALY_GAN_VERDICTS.
+"""
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(
+    0, str(Path(__file__).resolve().parent)
+)  # app_pages and data, run as a script
+
+st.set_page_config(page_title="anomaly-gan", layout="wide")
+PAGES = Path(__file__).resolve().parent / "app_pages"
+navigation = st.navigation(
+    [
+        st.Page(PAGES / "overview.py", title="Overview", default=True),
+        st.Page(PAGES / "flagged.py", title="Flagged events"),
+        st.Page(PAGES / "triage.py", title="Triage"),
+        st.Page(PAGES / "metrics.py", title="Metrics"),
+        st.Page(PAGES / "models.py", title="Models"),
+    ]
+)
+navigation.run()

@@ -1,0 +1,129 @@
+"""AppTest tests of every dashboard page: empty state, a loaded batch, verdicts, threshold."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from anomaly_gan.batch import score_frame
+from anomaly_gan.registry import ModelRegistry
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py")
+PAGES = ("overview", "flagged", "triage", "metrics", "models")
+UNSEEN_OK = pytest.mark.filterwarnings("ignore:.*unseen in training:UserWarning")
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    scores = tmp_path / "scores"
+    scores.mkdir()
+    monkeypatch.setenv("ANOMALY_GAN_SCORES_DIR", str(scores))
+    monkeypatch.setenv("ANOMALY_GAN_REGISTRY", str(tmp_path / "registry"))
+    monkeypatch.setenv("ANOMALY_GAN_VERDICTS", str(tmp_path / "verdicts.db"))
+    return tmp_path
+
+
+@pytest.fixture
+def loaded(env, fitted, tx_test):
+    scored = score_frame(fitted, tx_test, keep_cols=["is_fraud", "amount"])
+    scored.to_csv(env / "scores" / "day1.csv", index=False)
+    reg = ModelRegistry(env / "registry")
+    reg.register(
+        fitted.save(env / "model"),
+        promote_to="production",
+        evaluation={"roc_auc": 0.95},
+    )
+    return scored
+
+
+def page(name):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    if name != "overview":
+        at.switch_page(f"app_pages/{name}.py")
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_says_what_to_do_when_empty(env, name):
+    at = page(name)
+    text = " ".join(i.value for i in at.info)
+    if name == "models":
+        assert "holds no version yet" in text
+    else:
+        assert "No scored files in" in text and "anomaly-gan score" in text
+
+
+@UNSEEN_OK
+def test_overview_shows_the_batch_and_the_threshold(loaded):
+    at = page("overview")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rows"] == f"{len(loaded):,}"
+    assert metrics["Flagged"] == f"{int(loaded['is_anomaly'].sum()):,}"
+    charts = at.get("vega_lite_chart")
+    assert len(charts) >= 1
+    assert '"rule"' in charts[0].proto.spec
+
+
+@UNSEEN_OK
+def test_flagged_events_table_filters_and_detail(loaded):
+    at = page("flagged")
+    table = at.dataframe[0].value
+    assert len(table) == min(50, int(loaded["is_anomaly"].sum()))
+    assert table["anomaly_score"].is_monotonic_decreasing
+    top_id = table["transaction_id"].iloc[0]
+    assert at.selectbox(key="event").value == top_id
+    assert any(f"Why {top_id} was flagged" in h.value for h in at.subheader)
+    at.text_input(key="search").set_value("no-such-id").run()
+    assert "0 flagged events match" in at.caption[0].value
+
+
+@UNSEEN_OK
+def test_a_verdict_is_saved_and_read_back(loaded, env):
+    at = page("triage")
+    flagged_ids = loaded.loc[loaded["is_anomaly"] == 1].sort_values(
+        "anomaly_score", ascending=False
+    )["transaction_id"]
+    at.text_input(key="analyst").set_value("   ")
+    at.multiselect(key="events").set_value(list(flagged_ids.iloc[:1]))
+    at.button(key="save").click().run()
+    assert "Enter your name first" in at.error[0].value
+    at.text_input(key="analyst").set_value("ana")
+    at.multiselect(key="events").set_value(list(flagged_ids.iloc[:2]))
+    at.radio(key="verdict").set_value("confirmed")
+    at.text_area(key="note").set_value("card testing")
+    at.button(key="save").click().run()
+    assert "Saved 'confirmed' for 2 event(s)." in at.success[0].value
+    saved = at.dataframe[0].value
+    assert sorted(saved["event_id"]) == sorted(flagged_ids.iloc[:2])
+    assert set(saved["analyst"]) == {"ana"}
+    audit = at.dataframe[1].value
+    assert len(audit) == 2
+    # A fresh session (another analyst's browser) reads the same verdicts from the store.
+    again = page("triage")
+    assert len(again.dataframe[0].value) == 2
+
+
+@UNSEEN_OK
+def test_the_threshold_slider_changes_the_confusion_matrix(loaded):
+    at = page("metrics")
+    assert "label column 'is_fraud'" in at.caption[0].value
+    before = at.table[0].value.to_numpy().tolist()
+    slider = at.slider(key="threshold")
+    slider.set_value(float(loaded["anomaly_score"].min())).run()
+    after = at.table[0].value.to_numpy().tolist()
+    assert after != before
+    assert after[0][1] > before[0][1]  # a lower threshold flags more normal events
+    assert after[1][1] >= before[1][1]
+    assert len(at.get("vega_lite_chart")) == 2
+
+
+@UNSEEN_OK
+def test_models_page_lists_versions_and_loss_curves(loaded):
+    at = page("models")
+    versions = at.dataframe[0].value
+    assert versions["version"].tolist() == [1]
+    assert versions["aliases"].tolist() == ["production"]
+    assert len(at.get("vega_lite_chart")) == 1

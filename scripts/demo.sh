@@ -6,9 +6,19 @@
 # Environment: DEMO_ROWS (training rows, default 20000), DEMO_SCORE_ROWS
 # (default 10000), DEMO_EPOCHS (default: by rule), ANOMALY_GAN_VENV (venv path),
 # DEMO_HOME (where data/, models/ and outputs/ go; default: the project root).
+# Options: --no-dashboard (do not start the dashboard at the end; it is also not
+# started when stdin is not a terminal, as in CI).
 set -euo pipefail
+DASHBOARD=1
+for arg in "$@"; do
+    case "$arg" in
+        --no-dashboard) DASHBOARD=0 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        *) echo "demo.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
+    esac
+done
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-. "$ROOT/scripts/_setup_env.sh"
+. "$ROOT/scripts/_setup_env.sh" ""  # no extra; do not pass on our options
 cd "$ROOT"
 ROWS="${DEMO_ROWS:-20000}"
 SCORE_ROWS="${DEMO_SCORE_ROWS:-10000}"
@@ -28,11 +38,12 @@ epochs=()
 if [ -n "${DEMO_EPOCHS:-}" ]; then epochs=(--epochs "$DEMO_EPOCHS"); fi
 "$AG" train --data "$DATA/transactions_train.parquet" --out "$MODEL" \
     --label-col is_fraud --id-cols transaction_id card_id --timestamp-cols timestamp \
-    --exclude-cols fraud_type --random-state 0 "${epochs[@]}"
+    --exclude-cols fraud_type --random-state 0 "${epochs[@]}" \
+    --register --promote --registry "$HOME_DIR/registry"
 
 echo "== 3/4 scoring a fresh file"
 "$AG" score --model "$MODEL" --data "$DATA/transactions_fresh.csv" --out "$OUT/demo_scores.csv" \
-    --keep-cols amount merchant_category country --label-col is_fraud \
+    --keep-cols is_fraud amount merchant_category country --label-col is_fraud \
     --summary-json "$OUT/demo_summary.json"
 
 echo "== 4/4 summary"
@@ -47,3 +58,8 @@ if s.get("roc_auc") is not None:
 print(f"model            {sys.argv[2]}")
 print(f"scores           {s['output']}")
 PY
+
+if [ "$DASHBOARD" = 1 ] && [ -t 0 ]; then
+    echo "== starting the dashboard on the demo scores (Ctrl-C to stop)"
+    exec "$AG" dashboard --scores "$OUT" --db "$OUT/verdicts.db" --registry "$HOME_DIR/registry"
+fi

@@ -24,7 +24,7 @@ def test_demo_script_runs_end_to_end(tmp_path):
     }
     # Run from another directory: the script must find the project itself.
     result = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "demo.sh")],
+        ["bash", str(ROOT / "scripts" / "demo.sh"), "--no-dashboard"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -66,6 +66,31 @@ def _registry_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        required=True,
+        metavar="MODEL",
+        help="model directory, or registry:ALIAS / registry:VERSION",
+    )
+
+
+def _threshold_options(parser: argparse.ArgumentParser) -> None:
+    limit = parser.add_mutually_exclusive_group()
+    limit.add_argument(
+        "--threshold",
+        type=float,
+        metavar="T",
+        help="flag rows scoring above T instead of at the model's threshold",
+    )
+    limit.add_argument(
+        "--fpr",
+        type=float,
+        metavar="R",
+        help="use the threshold that flags R of the model's held-out normal rows",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of every command."""
     parser = _Parser(
@@ -210,12 +235,7 @@ def _add_score(sub: Any) -> None:
         ),
         epilog=_EPILOG,
     )
-    p.add_argument(
-        "--model",
-        required=True,
-        metavar="MODEL",
-        help="model directory, or registry:ALIAS / registry:VERSION",
-    )
+    _model_option(p)
     p.add_argument(
         "--data",
         required=True,
@@ -255,19 +275,7 @@ def _add_score(sub: Any) -> None:
         metavar="C",
         help="label column: report ROC-AUC and average precision against it",
     )
-    limit = p.add_mutually_exclusive_group()
-    limit.add_argument(
-        "--threshold",
-        type=float,
-        metavar="T",
-        help="flag rows scoring above T instead of the model's threshold",
-    )
-    limit.add_argument(
-        "--fpr",
-        type=float,
-        metavar="R",
-        help="flag at the threshold giving false-positive rate R on the model's held-out normal rows",
-    )
+    _threshold_options(p)
     p.add_argument(
         "--fail-on-bad-rows",
         action="store_true",
@@ -304,12 +312,7 @@ def _add_evaluate(sub: Any) -> None:
         ),
         epilog=_EPILOG,
     )
-    p.add_argument(
-        "--model",
-        required=True,
-        metavar="MODEL",
-        help="model directory, or registry:ALIAS / registry:VERSION",
-    )
+    _model_option(p)
     p.add_argument(
         "--data",
         required=True,
@@ -329,19 +332,7 @@ def _add_evaluate(sub: Any) -> None:
         metavar="V",
         help="text label of normal rows (default: normal)",
     )
-    limit = p.add_mutually_exclusive_group()
-    limit.add_argument(
-        "--threshold",
-        type=float,
-        metavar="T",
-        help="evaluate at threshold T instead of the model's",
-    )
-    limit.add_argument(
-        "--fpr",
-        type=float,
-        metavar="R",
-        help="evaluate at the threshold for false-positive rate R on held-out normals",
-    )
+    _threshold_options(p)
     p.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     _registry_option(p)
 

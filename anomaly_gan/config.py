@@ -348,20 +348,7 @@ class DetectorConfig:
     def from_file(cls, path: str | Path) -> DetectorConfig:
         """Read a TOML or JSON config file (keys as the constructor arguments)."""
         path = Path(path)
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            msg = f"config file '{path}': cannot be read ({exc.strerror})"
-            raise ConfigError(msg) from exc
-        try:
-            if path.suffix.lower() == ".json":
-                data = json.loads(raw)
-            else:
-                data = tomllib.loads(raw.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
-            msg = f"config file '{path}': expected valid {kind}, {exc}"
-            raise ConfigError(msg) from exc
+        data = read_config_file(path)
         if not isinstance(data, dict):
             msg = f"config file '{path}': expected a table of parameters"
             raise ConfigError(msg)
@@ -369,6 +356,39 @@ class DetectorConfig:
         if set(data) == {"detector"} and isinstance(data["detector"], dict):
             data = data["detector"]
         return cls.from_dict(data, source=f"config file '{path}'")
+
+
+def read_config_file(path: Path) -> Any:
+    """Parse a config file: JSON (.json), YAML (.yaml, .yml) or TOML (anything else)."""
+    suffix = path.suffix.lower()
+    kind = (
+        "JSON"
+        if suffix == ".json"
+        else "YAML"
+        if suffix in (".yaml", ".yml")
+        else "TOML"
+    )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        msg = f"config file '{path}': cannot be read ({exc.strerror})"
+        raise ConfigError(msg) from exc
+    except UnicodeDecodeError as exc:
+        msg = f"config file '{path}': expected UTF-8 text ({exc.reason})"
+        raise ConfigError(msg) from exc
+    try:
+        if kind == "JSON":
+            return json.loads(text)
+        if kind == "YAML":
+            import yaml
+
+            return yaml.safe_load(text) or {}
+        return tomllib.loads(text)
+    except Exception as exc:
+        msg = (
+            f"config file '{path}': expected valid {kind} ({str(exc).splitlines()[0]})"
+        )
+        raise ConfigError(msg) from exc
 
 
 @dataclass(frozen=True, slots=True)

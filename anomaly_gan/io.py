@@ -71,23 +71,33 @@ def read_table(path: str | Path, *, fmt: str | None = None) -> pd.DataFrame:
             frame = pd.read_csv(p, low_memory=False)
         else:
             frame = pq.read_table(p).to_pandas()
-    except pd.errors.EmptyDataError as exc:
-        msg = f"file '{path}': expected a CSV header and rows, found an empty file"
-        raise DataError(msg) from exc
-    except (
-        pd.errors.ParserError,
-        UnicodeDecodeError,
-        pa.ArrowException,
-        OSError,
-        ValueError,
-    ) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-        msg = f"file '{path}': cannot be read as {kind.upper()} ({reason})"
-        raise DataError(msg) from exc
+    except _READ_ERRORS as exc:
+        raise _read_error(path, kind, exc) from exc
     if frame.shape[1] == 0:
         msg = f"file '{path}': expected at least one column, found none"
         raise DataError(msg)
     return frame
+
+
+_READ_ERRORS = (
+    pd.errors.EmptyDataError,
+    pd.errors.ParserError,
+    UnicodeDecodeError,
+    pa.ArrowException,
+    OSError,
+    EOFError,
+    ValueError,
+)
+
+
+def _read_error(path: str | Path, kind: str, exc: Exception) -> DataError:
+    """One-line error for a file that cannot be read as ``kind``."""
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return DataError(
+            f"file '{path}': expected a CSV header and rows, found an empty file"
+        )
+    reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return DataError(f"file '{path}': cannot be read as {kind.upper()} ({reason})")
 
 
 @contextlib.contextmanager
@@ -254,19 +264,8 @@ def _csv_batches(
                 )
                 next_row += total
                 yield TableBatch(chunk, path, rows[: len(chunk)], malformed)
-    except pd.errors.EmptyDataError as exc:
-        msg = f"file '{path}': expected a CSV header and rows, found an empty file"
-        raise DataError(msg) from exc
-    except (
-        pd.errors.ParserError,
-        UnicodeDecodeError,
-        OSError,
-        EOFError,
-        ValueError,
-    ) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-        msg = f"file '{path}': cannot be read as CSV ({reason})"
-        raise DataError(msg) from exc
+    except _READ_ERRORS as exc:
+        raise _read_error(path, "csv", exc) from exc
 
 
 def _malformed_lines(caught: list[warnings.WarningMessage]) -> list[tuple[int, str]]:

@@ -27,7 +27,6 @@ import json
 import logging
 import secrets
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ import numpy as np
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from anomaly_gan.config import DetectorConfig
+from anomaly_gan.config import DetectorConfig, read_config_file
 from anomaly_gan.detector import GANomalyDetector
 from anomaly_gan.evaluation import anomaly_labels, evaluate_scores
 from anomaly_gan.exceptions import (
@@ -49,11 +48,6 @@ from anomaly_gan.exceptions import (
 )
 from anomaly_gan.io import expand_sources, read_table
 from anomaly_gan.registry import PRODUCTION, ModelRegistry, default_root
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 logger = logging.getLogger(__name__)
 
@@ -92,22 +86,7 @@ class RetrainConfig:
     def from_file(cls, path: str | Path) -> RetrainConfig:
         """Read and check a TOML (.toml) or YAML (.yaml, .yml) config file."""
         path = Path(path)
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            msg = f"config file '{path}': cannot be read ({exc.strerror})"
-            raise ConfigError(msg) from exc
-        try:
-            if path.suffix.lower() in (".yaml", ".yml"):
-                import yaml
-
-                raw = yaml.safe_load(text) or {}
-            else:
-                raw = tomllib.loads(text)
-        except Exception as exc:
-            kind = "YAML" if path.suffix.lower() in (".yaml", ".yml") else "TOML"
-            msg = f"config file '{path}': expected valid {kind} ({str(exc).splitlines()[0]})"
-            raise ConfigError(msg) from exc
+        raw = read_config_file(path)
         return cls.from_dict(raw, source=f"config file '{path}'", base=path.parent)
 
     @classmethod

@@ -22,8 +22,8 @@ def _tool(name):
 @pytest.mark.parametrize(
     "command",
     [
-        ["ruff", "format", "--check", "anomaly_gan", "tests", "scripts"],
-        ["ruff", "check", "anomaly_gan", "tests", "scripts"],
+        ["ruff", "format", "--check", "anomaly_gan", "dashboard", "tests", "scripts"],
+        ["ruff", "check", "anomaly_gan", "dashboard", "tests", "scripts"],
         ["mypy"],
         ["lint-imports"],
     ],

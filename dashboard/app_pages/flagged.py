@@ -3,6 +3,7 @@
 import altair as alt
 import pandas as pd
 import streamlit as st
+
 from data import choose_batch, id_column
 
 PAGE_SIZE = 50

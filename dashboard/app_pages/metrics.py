@@ -4,10 +4,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
-from data import batch_id, choose_batch, id_column, verdict_store
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from anomaly_gan.evaluation import evaluate_scores
+from data import batch_id, choose_batch, id_column, verdict_store
 
 st.title("Metrics")
 chosen = choose_batch()
@@ -42,9 +42,32 @@ if chosen is not None:
             if frame["is_anomaly"].any()
             else high
         )
-        threshold = st.slider(
-            "Threshold", low, high, min(max(default, low), high), key="threshold"
+        mode = st.radio(
+            "Operating point",
+            ["threshold", "target false-positive rate"],
+            horizontal=True,
+            key="mode",
         )
+        if mode == "threshold":
+            threshold = st.slider(
+                "Threshold", low, high, min(max(default, low), high), key="threshold"
+            )
+        else:
+            target = st.slider(
+                "Target false-positive rate",
+                0.001,
+                0.2,
+                0.01,
+                step=0.001,
+                format="%.3f",
+                key="target_fpr",
+            )
+            normal_scores = np.sort(scores[labels == 0])
+            allowed = int(np.floor(target * normal_scores.size))
+            threshold = float(normal_scores[normal_scores.size - 1 - allowed])
+            st.caption(
+                f"Threshold {threshold:.4f} flags at most {target:.1%} of the labelled normal events."
+            )
         report = evaluate_scores(scores, labels, threshold)
         cols = st.columns(4)
         cols[0].metric("ROC-AUC", f"{report.roc_auc:.4f}")

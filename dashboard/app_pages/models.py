@@ -5,6 +5,7 @@ import json
 import altair as alt
 import pandas as pd
 import streamlit as st
+
 from data import registry
 
 st.title("Models")

@@ -3,6 +3,7 @@
 import altair as alt
 import pandas as pd
 import streamlit as st
+
 from data import choose_batch, id_column
 
 st.title("Overview")
@@ -43,6 +44,52 @@ if chosen is not None:
         .encode(x="threshold:Q")
     )
     st.altair_chart(hist + rule, width="stretch")
+    stamps = [
+        c
+        for c in frame.columns
+        if c.lower() in ("timestamp", "time", "event_time", "ts")
+    ]
+    if len(flagged) and stamps:
+        when = pd.to_datetime(flagged[stamps[0]], errors="coerce").dropna()
+        if len(when):
+            per_hour = (
+                when.dt.floor("h")
+                .value_counts()
+                .sort_index()
+                .rename_axis("hour")
+                .reset_index(name="flagged events")
+            )
+            st.subheader("Flagged events over time")
+            st.altair_chart(
+                alt.Chart(per_hour).mark_bar().encode(x="hour:T", y="flagged events:Q"),
+                width="stretch",
+            )
+    kept = [
+        c
+        for c in frame.columns
+        if (pd.api.types.is_string_dtype(frame[c]) or frame[c].dtype == object)
+        and c not in ("feature_1", "feature_2", "feature_3")
+        and not c.startswith(("value_", "expected_"))
+        and c != (id_column(frame) or "")
+        and 1 < frame[c].nunique() <= 50
+    ]
+    if len(flagged) and kept:
+        st.subheader("Top categories among flagged events")
+        category = st.selectbox("Column", kept, key="category_col")
+        counts = (
+            flagged[category]
+            .astype(str)
+            .value_counts()
+            .head(10)
+            .rename_axis("value")
+            .reset_index(name="flagged events")
+        )
+        st.altair_chart(
+            alt.Chart(counts)
+            .mark_bar()
+            .encode(x="flagged events:Q", y=alt.Y("value:N", sort="-x")),
+            width="stretch",
+        )
     if len(flagged) and "feature_1" in flagged.columns:
         top = (
             flagged["feature_1"]

@@ -1,9 +1,9 @@
 """Triage: set verdicts with a note; every change lands in the audit trail."""
 
 import streamlit as st
-from data import batch_id, choose_batch, id_column, verdict_store
 
 from anomaly_gan.verdicts import VERDICTS
+from data import batch_id, choose_batch, id_column, verdict_store
 
 st.title("Triage")
 chosen = choose_batch()

@@ -127,3 +127,30 @@ def test_models_page_lists_versions_and_loss_curves(loaded):
     assert versions["version"].tolist() == [1]
     assert versions["aliases"].tolist() == ["production"]
     assert len(at.get("vega_lite_chart")) == 1
+
+
+@UNSEEN_OK
+def test_overview_shows_flagged_events_over_time_and_categories(env, fitted, tx_test):
+    scored = score_frame(fitted, tx_test, keep_cols=["timestamp", "merchant_category"])
+    scored.to_csv(env / "scores" / "day2.csv", index=False)
+    at = page("overview")
+    titles = [h.value for h in at.subheader]
+    assert "Flagged events over time" in titles
+    assert "Top categories among flagged events" in titles
+    picker = at.selectbox(key="category_col")
+    assert "merchant_category" in picker.options
+    picker.set_value("merchant_category").run()
+    assert not at.exception
+
+
+@UNSEEN_OK
+def test_a_target_false_positive_rate_sets_the_threshold(loaded):
+    at = page("metrics")
+    at.radio(key="mode").set_value("target false-positive rate").run()
+    at.slider(key="target_fpr").set_value(0.05).run()
+    cm = at.table[0].value.to_numpy().tolist()
+    normals = cm[0][0] + cm[0][1]
+    assert cm[0][1] <= 0.05 * normals
+    assert "flags at most 5.0% of the labelled normal events" in at.caption[
+        -1
+    ].value or any("flags at most 5.0%" in c.value for c in at.caption)

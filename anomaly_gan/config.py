@@ -27,7 +27,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 _DEVICES = ("auto", "cpu", "cuda", "mps")
 _NUMERIC_TRANSFORMS = ("robust", "standard", "quantile")
 _THRESHOLD_METHODS = ("fpr", "contamination")
-_SCORE_COMPONENTS = ("recon", "latent", "disc")
+_SCORE_COMPONENTS = ("recon", "latent", "disc", "knn")
+DEFAULT_SCORE_WEIGHTS = {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn": 2.0}
 COLUMN_OPTIONS = (
     "numeric_cols",
     "categorical_cols",
@@ -96,8 +97,15 @@ class DetectorConfig:
     validation_fraction : float, default=0.1
         Share of the normal training rows held out for best-epoch selection and
         score calibration.
-    score_weights : dict, default={"recon": 1.0, "latent": 0.5, "disc": 0.5}
-        Weights of the normalised components in ``anomaly_score``.
+    score_weights : dict, default=DEFAULT_SCORE_WEIGHTS
+        Weights of the normalised components in ``anomaly_score``: ``recon``,
+        ``latent``, ``disc`` (the GAN's residuals) and ``knn`` (distance to the
+        nearest normal training rows).
+    knn_neighbors : int, default=5
+        Neighbours averaged by the ``knn`` component.
+    knn_reference_rows : int, default=10000
+        Training rows kept (a seeded random subset when there are more) as the
+        ``knn`` component's reference set; 0 turns the component off.
     numeric_transform : {"robust", "standard", "quantile"}, default="robust"
         Scaling of numeric columns; ``"robust"`` takes ``log1p`` of heavy-tailed
         non-negative columns, then centres on the median and scales by the IQR.
@@ -141,8 +149,10 @@ class DetectorConfig:
     dropout: float = 0.0
     validation_fraction: float = 0.1
     score_weights: dict[str, float] = field(
-        default_factory=lambda: {"recon": 1.0, "latent": 0.5, "disc": 0.5}
+        default_factory=lambda: dict(DEFAULT_SCORE_WEIGHTS)
     )
+    knn_neighbors: int = 5
+    knn_reference_rows: int = 10_000
     numeric_transform: str = "robust"
     clip: float = 10.0
     max_categories: int = 50
@@ -253,6 +263,18 @@ class DetectorConfig:
             "score_weights",
             "non-negative weights with a positive sum",
             self.score_weights,
+        )
+        _check(
+            _is_int(self.knn_neighbors) and self.knn_neighbors >= 1,
+            "knn_neighbors",
+            "a positive integer",
+            self.knn_neighbors,
+        )
+        _check(
+            _is_int(self.knn_reference_rows) and self.knn_reference_rows >= 0,
+            "knn_reference_rows",
+            "a non-negative integer (0 turns the knn component off)",
+            self.knn_reference_rows,
         )
         _check(
             self.numeric_transform in _NUMERIC_TRANSFORMS,

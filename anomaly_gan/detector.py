@@ -113,6 +113,8 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         dropout: float = 0.0,
         validation_fraction: float = 0.1,
         score_weights: dict[str, float] | None = None,
+        knn_neighbors: int = 5,
+        knn_reference_rows: int = 10_000,
         numeric_transform: str = "robust",
         clip: float = 10.0,
         max_categories: int = 50,
@@ -146,6 +148,8 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         self.dropout = dropout
         self.validation_fraction = validation_fraction
         self.score_weights = score_weights
+        self.knn_neighbors = knn_neighbors
+        self.knn_reference_rows = knn_reference_rows
         self.numeric_transform = numeric_transform
         self.clip = clip
         self.max_categories = max_categories
@@ -225,14 +229,18 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         self.generator_, self.discriminator_ = result.generator, result.discriminator
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
-        residuals = self._residuals(encoded).raw
+        reference = self._pick_reference(train_idx)
+        self.knn_reference_ = encoded[reference].astype(np.float32)
+        in_reference = np.zeros(len(encoded), dtype=bool)
+        in_reference[reference] = True
+        residuals = self._residuals(encoded, in_reference=in_reference).raw
         val_residuals = type(residuals)(*(part[val_idx] for part in residuals))
         slices = list(self.preprocessor_.feature_slices_.values())
+        weights = dict(self.config_.score_weights)
+        if not len(reference):
+            weights.pop("knn", None)
         self.calibrator_ = ScoreCalibrator.fit(
-            val_residuals,
-            slices,
-            self.config_.score_weights,
-            target_fpr=self.config_.target_fpr,
+            val_residuals, slices, weights, target_fpr=self.config_.target_fpr
         )
         self.decision_scores_ = self.calibrator_.score(residuals).anomaly_score
         self.validation_index_ = val_idx
@@ -248,6 +256,16 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
             self.sizes_.epochs,
         )
         return self
+
+    def _pick_reference(self, train_idx: np.ndarray) -> np.ndarray:
+        """Rows kept for the knn component: all training rows up to the cap."""
+        cap = self.config_.knn_reference_rows
+        if len(train_idx) <= cap:
+            return train_idx
+        rng = np.random.default_rng(
+            None if self.config_.random_state is None else self.config_.random_state + 1
+        )
+        return np.sort(rng.choice(train_idx, cap, replace=False))
 
     def _build_networks(
         self, n_encoded: int
@@ -335,7 +353,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         Returns
         -------
         DataFrame with columns ``anomaly_score``, ``is_anomaly`` (0/1) and
-        ``score_recon``, ``score_latent``, ``score_disc``.
+        ``score_recon``, ``score_latent``, ``score_disc``, ``score_knn``.
         """
         check_is_fitted(self, "calibrator_")
         scores, _, _ = self._score_frame(self._validate_input(X, reset=False))
@@ -374,11 +392,21 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         forward = self._residuals(encoded)
         return self.calibrator_.score(forward.raw), forward.x_hat, report
 
-    def _residuals(self, encoded: np.ndarray) -> _Forward:
+    def _residuals(
+        self, encoded: np.ndarray, *, in_reference: np.ndarray | None = None
+    ) -> _Forward:
         out = compute_residuals(
-            self.generator_, self.discriminator_, encoded, self.device_
+            self.generator_,
+            self.discriminator_,
+            encoded,
+            self.device_,
+            reference=getattr(self, "knn_reference_", None),
+            k=self.config_.knn_neighbors,
+            in_reference=in_reference,
         )
-        return _Forward(RawResiduals(out.recon, out.latent, out.disc), out.x_hat)
+        return _Forward(
+            RawResiduals(out.recon, out.latent, out.disc, out.knn), out.x_hat
+        )
 
     def threshold_for_fpr(self, target_fpr: float) -> float:
         """Threshold flagging at most ``target_fpr`` of the held-out normal rows."""
@@ -433,6 +461,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         tensors["validation_scores"] = torch.as_tensor(
             self.validation_scores_, dtype=torch.float64
         )
+        tensors["knn_reference"] = torch.as_tensor(self.knn_reference_)
         n_encoded = len(self.preprocessor_.output_names_)
         parts = {
             "config": {
@@ -527,6 +556,12 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         det.fingerprint_ = parts["metadata"].get("training_fingerprint", "")
         det.decision_scores_ = tensors["decision_scores"].numpy().astype(np.float64)
         det.validation_scores_ = tensors["validation_scores"].numpy().astype(np.float64)
+        n_encoded = int(config["n_encoded"])
+        det.knn_reference_ = (
+            tensors["knn_reference"].numpy().astype(np.float32)
+            if "knn_reference" in tensors
+            else np.zeros((0, n_encoded), dtype=np.float32)
+        )
         det.labels_ = (det.decision_scores_ > det.threshold_).astype(int)
         det._mu = float(np.mean(det.decision_scores_))
         det._sigma = float(np.std(det.decision_scores_))

@@ -2,9 +2,10 @@
 
 Pure numpy. Inputs are the raw residuals of a batch of encoded rows:
 ``recon`` (|x - x_hat| per encoded column), ``latent`` (mean squared
-``z - z_hat`` per row) and ``disc`` (mean squared difference of the
-discriminator's features of ``x`` and ``x_hat``). ``ScoreCalibrator`` learns on
-held-out *normal* rows:
+``z - z_hat`` per row), ``disc`` (mean squared difference of the
+discriminator's features of ``x`` and ``x_hat``) and ``knn`` (mean distance of
+the encoded row to its nearest normal training rows). ``ScoreCalibrator`` learns
+on held-out *normal* rows:
 
 1. a scale per model column: the mean of its summed encoded residual, so that
    hard-to-reconstruct columns do not drown the others;
@@ -24,7 +25,7 @@ import numpy as np
 
 from anomaly_gan.exceptions import SchemaError
 
-COMPONENTS = ("recon", "latent", "disc")
+COMPONENTS = ("recon", "latent", "disc", "knn")
 _SCALE_FLOOR = 1e-2
 _SPREAD_FLOOR = 1e-6
 
@@ -35,6 +36,7 @@ class RawResiduals(NamedTuple):
     recon: np.ndarray  # (n, n_encoded) absolute residual per encoded column
     latent: np.ndarray  # (n,)
     disc: np.ndarray  # (n,)
+    knn: np.ndarray  # (n,) zeros when the model keeps no reference rows
 
 
 class Scores(NamedTuple):
@@ -111,6 +113,7 @@ class ScoreCalibrator:
             "recon": scaled_features.mean(axis=1),
             "latent": np.asarray(residuals.latent, dtype=np.float64),
             "disc": np.asarray(residuals.disc, dtype=np.float64),
+            "knn": np.asarray(residuals.knn, dtype=np.float64),
         }
 
     def score(self, residuals: RawResiduals) -> Scores:
@@ -134,23 +137,32 @@ class ScoreCalibrator:
     def to_dict(self) -> dict[str, Any]:
         """Return the calibration as JSON-ready data."""
         return {
-            "weights": self.weights,
+            "weights": dict(self.weights),
             "slices": [list(s) for s in self.slices],
             "feature_scale": [float(v) for v in self.feature_scale],
-            "center": self.center,
-            "spread": self.spread,
+            "center": dict(self.center),
+            "spread": dict(self.spread),
             "threshold": float(self.threshold),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScoreCalibrator:
-        """Rebuild from ``to_dict`` output."""
+        """Rebuild from ``to_dict`` output.
+
+        Calibrations written before the ``knn`` component existed get a neutral
+        one (centre 0, spread 1, weight 0): their scores are unchanged.
+        """
+        center = {k: float(v) for k, v in data["center"].items()}
+        spread = {k: float(v) for k, v in data["spread"].items()}
+        for name in COMPONENTS:
+            center.setdefault(name, 0.0)
+            spread.setdefault(name, 1.0)
         return cls(
             weights={k: float(v) for k, v in data["weights"].items()},
             slices=[(int(a), int(b)) for a, b in data["slices"]],
             feature_scale=np.asarray(data["feature_scale"], dtype=np.float64),
-            center={k: float(v) for k, v in data["center"].items()},
-            spread={k: float(v) for k, v in data["spread"].items()},
+            center=center,
+            spread=spread,
             threshold=float(data["threshold"]),
         )
 

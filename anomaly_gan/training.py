@@ -28,6 +28,7 @@ from torch.nn.utils import parametrize
 from anomaly_gan.config import ResolvedSizes
 from anomaly_gan.exceptions import ArtifactError, ConfigError
 from anomaly_gan.models.losses import discriminator_loss, generator_loss
+from anomaly_gan.models.neighbors import mean_knn_distance
 
 logger = logging.getLogger(__name__)
 
@@ -225,14 +226,25 @@ class GanTrainer:
             return torch.amp.GradScaler("cuda")
         return None
 
-    def _backward(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+    def _backward(
+        self,
+        loss: torch.Tensor,
+        optimizer: torch.optim.Optimizer,
+        *,
+        retain_graph: bool = False,
+    ) -> None:
         optimizer.zero_grad(set_to_none=True)
         if self._scaler is not None:
-            self._scaler.scale(loss).backward()
+            self._scaler.scale(loss).backward(retain_graph=retain_graph)
+        else:
+            loss.backward(retain_graph=retain_graph)  # type: ignore[no-untyped-call]
+        self._step_optimizer(optimizer)
+
+    def _step_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
+        if self._scaler is not None:
             self._scaler.step(optimizer)
             self._scaler.update()
         else:
-            loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
 
     def _step(
@@ -243,19 +255,29 @@ class GanTrainer:
         opt_d: torch.optim.Optimizer,
         x: torch.Tensor,
     ) -> dict[str, float]:
-        with self._autocast():
-            out = gen(x)
-            _, f_real = disc(x)
-            _, f_fake = disc(out.x_hat)
-            g = generator_loss(
-                x, out.x_hat, out.z, out.z_hat, f_real.detach(), f_fake, **self.weights
-            )
-        self._backward(g.total, opt_g)
-        with self._autocast():
-            logit_real, _ = disc(x)
-            logit_fake, _ = disc(out.x_hat.detach())
-            d_loss = discriminator_loss(logit_real, logit_fake)
-        self._backward(d_loss, opt_d)
+        # The generator's update leaves D unchanged, so one forward pass of D on
+        # the real rows serves both losses, and the spectral-norm weights are
+        # computed once per step (``parametrize.cached``) instead of per call.
+        with parametrize.cached():
+            with self._autocast():
+                out = gen(x)
+                logit_real, f_real = disc(x)
+                _, f_fake = disc(out.x_hat)
+                g = generator_loss(
+                    x,
+                    out.x_hat,
+                    out.z,
+                    out.z_hat,
+                    f_real.detach(),
+                    f_fake,
+                    **self.weights,
+                )
+            # D's cached weights are shared by both graphs: keep them for D's pass.
+            self._backward(g.total, opt_g, retain_graph=True)
+            with self._autocast():
+                logit_fake, _ = disc(out.x_hat.detach())
+                d_loss = discriminator_loss(logit_real, logit_fake)
+            self._backward(d_loss, opt_d)
         return {
             "g_loss": float(g.total.detach()),
             "d_loss": float(d_loss.detach()),
@@ -340,20 +362,43 @@ class ForwardResult(NamedTuple):
     recon: np.ndarray  # (n, n_encoded) absolute residual per encoded column
     latent: np.ndarray  # (n,) mean squared z - z_hat
     disc: np.ndarray  # (n,) mean squared discriminator-feature difference
+    knn: np.ndarray  # (n,) mean distance to the k nearest reference rows
     x_hat: np.ndarray  # (n, n_encoded) reconstructions
 
 
 @torch.no_grad()
 def compute_residuals(
-    gen: nn.Module, disc: nn.Module, x: np.ndarray, device: torch.device
+    gen: nn.Module,
+    disc: nn.Module,
+    x: np.ndarray,
+    device: torch.device,
+    *,
+    reference: np.ndarray | None = None,
+    k: int = 5,
+    in_reference: np.ndarray | None = None,
 ) -> ForwardResult:
-    """Score forward pass: raw residuals and the reconstructions, as numpy."""
+    """Score forward pass: raw residuals and the reconstructions, as numpy.
+
+    ``reference`` holds the encoded normal rows of the knn component (none:
+    zeros); ``in_reference`` marks rows of ``x`` that are themselves reference
+    rows, so that they do not count as their own neighbour.
+    """
     gen.eval()
     disc.eval()
-    recon_parts, latent_parts, disc_parts, xhat_parts = [], [], [], []
+    recon_parts, latent_parts, disc_parts, xhat_parts, knn_parts = [], [], [], [], []
     tensor = torch.as_tensor(x, dtype=torch.float32)
+    ref = None
+    if reference is not None and len(reference):
+        ref = torch.as_tensor(reference, dtype=torch.float32).to(device)
     for start in range(0, tensor.shape[0], _SCORE_BATCH):
         xb = tensor[start : start + _SCORE_BATCH].to(device)
+        if ref is None:
+            knn_parts.append(np.zeros(xb.shape[0], dtype=np.float32))
+        else:
+            own = None
+            if in_reference is not None:
+                own = torch.as_tensor(in_reference[start : start + _SCORE_BATCH])
+            knn_parts.append(mean_knn_distance(xb, ref, k, skip_self=own).cpu().numpy())
         out = gen(xb)
         _, f_real = disc(xb)
         _, f_fake = disc(out.x_hat)
@@ -375,6 +420,7 @@ def compute_residuals(
         recon=joined(recon_parts, (0, n_cols)),
         latent=joined(latent_parts, (0,)),
         disc=joined(disc_parts, (0,)),
+        knn=joined(knn_parts, (0,)),
         x_hat=joined(xhat_parts, (0, n_cols)),
     )
 

@@ -22,6 +22,7 @@ SCORE_COLUMNS = (
     "score_recon",
     "score_latent",
     "score_disc",
+    "score_knn",
 )
 
 

@@ -2,19 +2,24 @@
 """Which score components carry the signal on ADBench: a study for issue 4.
 
 For each ADBench set (the protocol's split for one seed) it trains the default
-GANomalyDetector once and reports the ROC-AUC of the combined score, of each
-normalised component, of a 5-nearest-neighbour distance on the encoder's latent
-codes (``knn_z``) and on the preprocessed inputs (``knn_x``), of simple sums of
-those, and of PyOD's KNN on standardised features, all on the same split.
-kNN terms are normalised by their median and spread on the held-out normal rows.
+GANomalyDetector once (optionally with a different training-step budget) and
+saves, for the test rows, every normalised score component: the GAN's
+``recon``, ``latent`` and ``disc`` residuals, a 5-nearest-neighbour distance on
+the preprocessed inputs (``knn_x``, reference set capped at ``--knn-ref`` rows)
+and on the encoder's latent codes (``knn_z``), PyOD's KNN, the labels and the fit
+time. kNN terms are normalised by their median and spread on the held-out
+normal rows, like the GAN's components. ``--summary`` then prints the mean
+ROC-AUC and average rank of every weighting in ``COMBOS`` over the saved arrays.
 
-Usage: python scripts/study_components.py SEED [DATASET ...] [--out FILE.json]
+Usage:
+  python scripts/study_components.py run SEED [DATASET ...] --out DIR [--steps N]
+  python scripts/study_components.py summary DIR [DIR ...]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import time
 import warnings
 from pathlib import Path
@@ -31,28 +36,47 @@ from anomaly_gan.detector import GANomalyDetector
 
 ADBENCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "adbench"
 
+# name -> weights over the saved normalised components
+COMBOS: dict[str, dict[str, float]] = {
+    "gan_default": {"recon": 1.0, "latent": 0.5, "disc": 0.5},
+    "recon": {"recon": 1.0},
+    "knn_x": {"knn_x": 1.0},
+    "knn_z": {"knn_z": 1.0},
+    "gan+knn_x": {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn_x": 2.0},
+    "gan+2knn_x": {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn_x": 4.0},
+    "recon+knn_x": {"recon": 1.0, "knn_x": 1.0},
+    "recon+2knn_x": {"recon": 1.0, "knn_x": 2.0},
+    "recon+3knn_x": {"recon": 1.0, "knn_x": 3.0},
+    "recon+knn_x+knn_z": {"recon": 1.0, "knn_x": 1.0, "knn_z": 1.0},
+    "recon+2knn_x+knn_z": {"recon": 1.0, "knn_x": 2.0, "knn_z": 1.0},
+    "knn_x+knn_z": {"knn_x": 1.0, "knn_z": 1.0},
+    "all": {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn_x": 2.0, "knn_z": 1.0},
+}
 
-def _knn_z_score(
-    ref: np.ndarray, test: np.ndarray, val: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    nn = NearestNeighbors(n_neighbors=5).fit(ref)
+
+def _knn(ref: np.ndarray, test: np.ndarray, val: np.ndarray) -> np.ndarray:
+    nn = NearestNeighbors(n_neighbors=min(5, len(ref))).fit(ref)
     d_test = nn.kneighbors(test)[0].mean(axis=1)
     d_val = nn.kneighbors(val)[0].mean(axis=1)
     q1, median, q3 = np.quantile(d_val, [0.25, 0.5, 0.75])
-    return d_test, (d_test - median) / max((q3 - q1) / 1.349, 1e-6)
+    return (d_test - median) / max((q3 - q1) / 1.349, 1e-6)
 
 
-def study(name: str, seed: int) -> dict[str, float]:
+def run_one(
+    name: str, seed: int, steps: int | None, knn_ref: int
+) -> dict[str, np.ndarray]:
     split = benchmark.adbench_splits(ADBENCH / f"{name}.npz", seed)
+    kwargs: dict[str, int] = {}
+    if steps is not None:
+        n_fit = int(len(split.X_train) * 0.9)
+        batch = min(256, max(32, n_fit // 8))
+        kwargs["epochs"] = min(
+            200, max(10, math.ceil(steps / max(1, math.ceil(n_fit / batch))))
+        )
     started = time.perf_counter()
-    det = GANomalyDetector(random_state=seed).fit(split.X_train)
+    det = GANomalyDetector(random_state=seed, **kwargs).fit(split.X_train)
     fit_s = time.perf_counter() - started
     comp = det.score_components(split.X_test)
-    y = split.y_test
-    res = {
-        c: roc_auc_score(y, comp[c])
-        for c in ("anomaly_score", "score_recon", "score_latent", "score_disc")
-    }
     columns = [f"x{i}" for i in range(split.X_train.shape[1])]
     enc_tr = det.preprocessor_.transform(pd.DataFrame(split.X_train, columns=columns))
     enc_te = det.preprocessor_.transform(pd.DataFrame(split.X_test, columns=columns))
@@ -61,42 +85,72 @@ def study(name: str, seed: int) -> dict[str, float]:
         z_te = det.generator_.encoder(torch.as_tensor(enc_te)).numpy()
     val = det.validation_index_
     train = np.setdiff1d(np.arange(len(z_tr)), val)
-    for space, (ref, test, v) in {
-        "z": (z_tr[train], z_te, z_tr[val]),
-        "x": (enc_tr[train], enc_te, enc_tr[val]),
-    }.items():
-        raw, normalised = _knn_z_score(ref, test, v)
-        res[f"knn_{space}"] = roc_auc_score(y, raw)
-        res[f"score+knn_{space}"] = roc_auc_score(
-            y, 2 * comp["anomaly_score"] + normalised
+    rng = np.random.default_rng(seed)
+    if len(train) > knn_ref:
+        train = np.sort(rng.choice(train, knn_ref, replace=False))
+    pyod = KNN().fit(split.baseline_train).decision_function(split.baseline_test)
+    return {
+        "y": split.y_test,
+        "recon": comp["score_recon"].to_numpy(),
+        "latent": comp["score_latent"].to_numpy(),
+        "disc": comp["score_disc"].to_numpy(),
+        "knn_x": _knn(enc_tr[train], enc_te, enc_tr[val]),
+        "knn_z": _knn(z_tr[train], z_te, z_tr[val]),
+        "pyod_knn": pyod,
+        "fit_s": np.asarray(fit_s),
+    }
+
+
+def summary(dirs: list[Path]) -> None:
+    rows = []
+    for d in dirs:
+        for f in sorted(d.glob("*.npz")):
+            a = np.load(f)
+            row = {"run": d.name, "set": f.stem, "fit_s": float(a["fit_s"])}
+            for combo, weights in COMBOS.items():
+                score = sum(w * a[c] for c, w in weights.items())
+                row[combo] = roc_auc_score(a["y"], score)
+            row["pyod_knn"] = roc_auc_score(a["y"], a["pyod_knn"])
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    cols = [*COMBOS, "pyod_knn"]
+    for run, part in frame.groupby("run"):
+        ranks = part[cols].rank(axis=1, ascending=False).mean()
+        wins = {c: int((part[c] > part["pyod_knn"] + 0.001).sum()) for c in cols}
+        losses = {c: int((part[c] < part["pyod_knn"] - 0.001).sum()) for c in cols}
+        out = pd.DataFrame(
+            {"mean": part[cols].mean(), "rank": ranks, "W": wins, "L": losses}
         )
-        res[f"recon+knn_{space}"] = roc_auc_score(y, comp["score_recon"] + normalised)
-    res["pyod_knn"] = roc_auc_score(
-        y, KNN().fit(split.baseline_train).decision_function(split.baseline_test)
-    )
-    res["fit_s"] = fit_s
-    return res
+        print(f"== {run}: {len(part)} sets, fit s total {part['fit_s'].sum():.0f}")
+        print(out.round(4).sort_values("mean", ascending=False).to_string())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("seed", type=int)
-    parser.add_argument("datasets", nargs="*")
-    parser.add_argument("--out", type=Path)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("seed", type=int)
+    run.add_argument("datasets", nargs="*")
+    run.add_argument("--out", type=Path, required=True)
+    run.add_argument("--steps", type=int)
+    run.add_argument("--knn-ref", type=int, default=10_000)
+    summ = sub.add_parser("summary")
+    summ.add_argument("dirs", nargs="+", type=Path)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.cmd == "summary":
+        summary(args.dirs)
+        return
+    args.out.mkdir(parents=True, exist_ok=True)
     names = args.datasets or [p.stem for p in sorted(ADBENCH.glob("*.npz"))]
-    results = {}
     for name in names:
-        results[name] = study(name, args.seed)
-        print(name, {k: round(v, 3) for k, v in results[name].items()}, flush=True)
-    keys = list(next(iter(results.values())))
-    print(
-        "MEAN",
-        {k: round(float(np.mean([r[k] for r in results.values()])), 4) for k in keys},
-    )
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=2))
+        target = args.out / f"{name}.npz"
+        if target.exists():
+            continue
+        arrays = run_one(name, args.seed, args.steps, args.knn_ref)
+        np.savez(args.out.with_name(args.out.name) / f"{name}.tmp.npz", **arrays)
+        (args.out / f"{name}.tmp.npz").rename(target)
+        print(name, f"fit {float(arrays['fit_s']):.1f}s", flush=True)
 
 
 if __name__ == "__main__":

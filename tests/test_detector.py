@@ -79,6 +79,7 @@ def test_score_components_and_explain(fitted, tx_test):
         "score_recon",
         "score_latent",
         "score_disc",
+        "score_knn",
     ]
     np.testing.assert_allclose(comp["anomaly_score"], fitted.decision_function(tx_test))
     expl = fitted.explain(tx_test, top_k=2)
@@ -177,3 +178,25 @@ def test_unseen_categories_warn_once_with_a_count(fitted, tx_test):
         fitted.decision_function(rows)
     assert len(record) == 1
     assert record[0].filename == __file__
+
+
+def test_knn_component_reference_cap_round_trip_and_off_switch(tmp_path):
+    rng = np.random.default_rng(0)
+    normal = rng.normal(size=(600, 4))
+    far = rng.normal(size=(20, 4)) + 6.0
+    det = GANomalyDetector(epochs=2, knn_reference_rows=300, random_state=0)
+    det.fit(normal)
+    assert det.knn_reference_.shape == (300, 4)
+    comp = det.score_components(np.vstack([normal[:100], far]))
+    # Far rows sit well outside the normal cloud in the knn component.
+    assert comp["score_knn"].iloc[100:].min() > comp["score_knn"].iloc[:100].max()
+    # Calibrated on held-out normal rows: centred near 0.
+    assert abs(float(np.median(comp["score_knn"].iloc[:100]))) < 1.0
+    loaded = GANomalyDetector.load(det.save(tmp_path / "m"))
+    np.testing.assert_allclose(
+        loaded.decision_function(far), det.decision_function(far), rtol=1e-6
+    )
+    off = GANomalyDetector(epochs=2, knn_reference_rows=0, random_state=0).fit(normal)
+    assert off.knn_reference_.shape == (0, 4)
+    assert "knn" not in off.calibrator_.weights
+    assert (off.score_components(far)["score_knn"] == 0).all()

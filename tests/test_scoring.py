@@ -19,6 +19,7 @@ def residuals(n, rng, scale=1.0):
         recon=np.abs(rng.normal(0, scale, (n, 4))),
         latent=np.abs(rng.normal(0, scale, n)),
         disc=np.abs(rng.normal(0, scale, n)),
+        knn=np.abs(rng.normal(0, scale, n)),
     )
 
 
@@ -43,14 +44,14 @@ def test_calibration_centres_normal_rows_and_separates_larger_residuals():
     cal = ScoreCalibrator.fit(
         residuals(2000, rng),
         SLICES,
-        {"recon": 1, "latent": 1, "disc": 1},
+        {"recon": 1, "latent": 1, "disc": 1, "knn": 1},
         target_fpr=0.05,
     )
     normal = cal.score(residuals(2000, rng))
     # Each component is centred; their weighted mean of skewed parts is near 0.
     assert abs(np.median(normal.anomaly_score)) < 0.3
     assert 0.03 < (normal.anomaly_score > cal.threshold).mean() < 0.07
-    for name in ("recon", "latent", "disc"):
+    for name in ("recon", "latent", "disc", "knn"):
         assert abs(np.median(normal.components[name])) < 0.15
     odd = cal.score(residuals(200, rng, scale=3.0))
     assert (odd.anomaly_score > cal.threshold).mean() > 0.8
@@ -94,3 +95,18 @@ def test_top_features_orders_by_share():
     np.testing.assert_allclose(share, [[0.75, 0.25], [0, 0], [0.5, 0.25]])
     index, _ = top_features(res, ["a", "b", "c"], 10)
     assert index.shape == (3, 3)
+
+
+def test_calibration_written_before_the_knn_component_scores_unchanged():
+    rng = np.random.default_rng(4)
+    data = residuals(300, rng)
+    cal = ScoreCalibrator.fit(data, SLICES, {"recon": 1, "latent": 0.5, "disc": 0.5})
+    old = cal.to_dict()
+    for key in ("center", "spread"):
+        del old[key]["knn"]
+    again = ScoreCalibrator.from_dict(old)
+    # A model of format 1 has no reference rows: its raw knn residual is zero.
+    np.testing.assert_array_equal(
+        again.score(data._replace(knn=np.zeros(300))).anomaly_score,
+        cal.score(data).anomaly_score,
+    )

@@ -66,7 +66,7 @@ if chosen is not None:
             )
             comps = {
                 c: float(row[c])
-                for c in ("score_recon", "score_latent", "score_disc")
+                for c in ("score_recon", "score_latent", "score_disc", "score_knn")
                 if c in row.index
             }
             st.write("Score components:", comps)

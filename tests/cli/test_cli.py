@@ -94,6 +94,7 @@ def test_score_writes_ids_scores_components_and_reasons(model, workspace, capsys
         "score_recon",
         "score_latent",
         "score_disc",
+        "score_knn",
     ]
     assert {"feature_1", "value_1", "expected_1", "feature_3"} <= set(scored.columns)
     assert len(scored) == 1_500

@@ -401,6 +401,18 @@ def _add_registry(sub: Any) -> None:
     )
     _registry_option(a)
     a = actions.add_parser(
+        "set-threshold",
+        help="record a version's operating point (threshold)",
+        description=(
+            "Record the threshold that score and evaluate use for registry:VERSION "
+            "(unless given --threshold or --fpr). The version itself is not changed."
+        ),
+    )
+    a.add_argument("version", metavar="VERSION", help="version number or alias")
+    a.add_argument("threshold", type=float, metavar="THRESHOLD")
+    a.add_argument("--note", default="", help="why this threshold")
+    _registry_option(a)
+    a = actions.add_parser(
         "diff",
         help="compare two versions",
         description="Compare two versions: parameters, sizes, features and evaluation.",

@@ -100,9 +100,14 @@ def _load_model(args: argparse.Namespace) -> Any:
 
 
 def _threshold(det: Any, args: argparse.Namespace) -> float | None:
+    """--fpr, then --threshold, then the registry's operating point, else the model's."""
+    from anomaly_gan.registry import operating_threshold
+
     if args.fpr is not None:
         return float(det.threshold_for_fpr(args.fpr))
-    return None if args.threshold is None else float(args.threshold)
+    if args.threshold is not None:
+        return float(args.threshold)
+    return operating_threshold(args.model, args.registry)
 
 
 def run_score(args: argparse.Namespace) -> int:
@@ -290,6 +295,9 @@ def run_registry(args: argparse.Namespace) -> int:
     elif args.action == "rollback":
         old, new = reg.rollback(args.alias)
         print(f"'{args.alias}' rolled back from version {old} to version {new}")
+    elif args.action == "set-threshold":
+        number = reg.set_operating_point(args.version, args.threshold, note=args.note)
+        print(f"version {number}: operating threshold {args.threshold:.6g}")
     elif args.action == "diff":
         print(json.dumps(reg.diff(args.a, args.b), indent=2, sort_keys=True))
     else:  # runs

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -130,7 +131,11 @@ class ModelRegistry:
         """Return a version's metadata and aliases."""
         number = self.resolve(ref)
         info = self._version_info(number)
-        info["aliases"] = sorted(a for a, v in self.aliases().items() if v == number)
+        state = self.state()
+        info["aliases"] = sorted(
+            a for a, v in state["aliases"].items() if int(v) == number
+        )
+        info["operating_point"] = state.get("operating_points", {}).get(str(number))
         return info
 
     def _version_info(self, number: int) -> dict[str, Any]:
@@ -303,6 +308,58 @@ class ModelRegistry:
             self._commit(state)
         return current, previous
 
+    def set_operating_point(
+        self,
+        ref: str | int,
+        threshold: float,
+        *,
+        user: str | None = None,
+        note: str = "",
+        evaluation: dict[str, Any] | None = None,
+    ) -> int:
+        """Record a threshold chosen for a version (atomic); return the version.
+
+        Versions stay immutable: the operating point lives in ``registry.json``,
+        and ``score`` / ``evaluate`` on ``registry:REF`` use it unless given
+        ``--threshold`` or ``--fpr``. The previous value goes to the history.
+        """
+        value = float(threshold)
+        if not math.isfinite(value):
+            msg = f"threshold: expected a finite number, found {threshold!r}"
+            raise RegistryError(msg)
+        with self._locked() as state:
+            number = self._resolve_in(state, ref)
+            points = dict(state.get("operating_points", {}))
+            previous = points.get(str(number), {}).get("threshold")
+            points[str(number)] = {
+                "threshold": value,
+                "set_at": _now(),
+                "set_by": user or _user(),
+                "note": note,
+                "evaluation": evaluation or {},
+            }
+            state["operating_points"] = points
+            state["history"] = [
+                *state["history"],
+                {
+                    "at": points[str(number)]["set_at"],
+                    "alias": None,
+                    "from": previous,
+                    "to": number,
+                    "action": "operating_point",
+                    "threshold": value,
+                    "by": points[str(number)]["set_by"],
+                },
+            ]
+            self._commit(state)
+        return number
+
+    def operating_point(self, ref: str | int) -> dict[str, Any] | None:
+        """Return the operating point recorded for a version, or None."""
+        number = self.resolve(ref)
+        point = self.state().get("operating_points", {}).get(str(number))
+        return dict(point) if point else None
+
     def write_run_report(self, run_id: str, report: dict[str, Any]) -> Path:
         """Write a retraining run's report as runs/RUN_ID.json (atomic)."""
         path = self.root / "runs" / f"{run_id}.json"
@@ -369,10 +426,23 @@ def resolve_model_spec(spec: str | Path, registry: str | Path | None = None) -> 
     return ModelRegistry(default_root(registry)).model_path(ref)
 
 
+def operating_threshold(
+    spec: str | Path, registry: str | Path | None = None
+) -> float | None:
+    """Return the operating threshold of ``registry:REF``; None for paths or none set."""
+    text = str(spec)
+    if not text.startswith(REF_PREFIX):
+        return None
+    point = ModelRegistry(default_root(registry)).operating_point(
+        text[len(REF_PREFIX) :]
+    )
+    return None if point is None else float(point["threshold"])
+
+
 def _alias_stack(history: list[dict[str, Any]], alias: str) -> list[int]:
     stack: list[int] = []
     for event in history:
-        if event["alias"] != alias:
+        if event["alias"] != alias or event["action"] == "operating_point":
             continue
         if event["action"] == "rollback" and stack:
             stack.pop()

@@ -174,3 +174,49 @@ def test_an_empty_registry_says_what_to_do(workspace, capsys):
         "no versions yet (add one with 'anomaly-gan registry add MODEL_DIR')"
         in capsys.readouterr().out
     )
+
+
+def test_operating_point_is_used_by_score_and_evaluate_until_overridden(
+    workspace, capsys
+):
+    ws = workspace
+    args = ["--data", str(ws / "train.csv"), "--out", str(ws / "m1"), *TRAIN]
+    assert main(["train", *args, "--register", "--promote"]) == 0
+    score = [
+        "score",
+        "--model",
+        "registry:production",
+        "--data",
+        str(ws / "fresh.csv"),
+        "--id-cols",
+        "transaction_id",
+        "--quiet",
+    ]
+    assert main([*score, "--out", str(ws / "default.csv")]) == 0
+    default = pd.read_csv(ws / "default.csv")
+    cut = float(default["anomaly_score"].quantile(0.5))  # flags about half
+    capsys.readouterr()
+    assert (
+        main(["registry", "set-threshold", "production", str(cut), "--note", "t"])
+        == 0
+    )
+    assert "version 1: operating threshold" in capsys.readouterr().out
+    assert main([*score, "--out", str(ws / "op.csv")]) == 0
+    op = pd.read_csv(ws / "op.csv")
+    assert op["is_anomaly"].tolist() == (op["anomaly_score"] > cut).astype(int).tolist()
+    assert op["is_anomaly"].sum() > default["is_anomaly"].sum()
+    # --threshold still wins over the operating point.
+    assert main([*score, "--out", str(ws / "t.csv"), "--threshold", "1e9"]) == 0
+    assert pd.read_csv(ws / "t.csv")["is_anomaly"].sum() == 0
+    capsys.readouterr()
+    assert main(["registry", "show", "1"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["operating_point"]["threshold"] == pytest.approx(cut)
+    assert shown["operating_point"]["note"] == "t"
+    # A path to the same model directory ignores the registry's operating point.
+    assert (
+        main([*score[:2], str(ws / "m1"), *score[3:], "--out", str(ws / "p.csv")]) == 0
+    )
+    assert pd.read_csv(ws / "p.csv")["is_anomaly"].sum() == default["is_anomaly"].sum()
+    assert main(["registry", "set-threshold", "9", "1.0"]) == 3
+    assert "no version or alias '9'" in capsys.readouterr().err

@@ -601,7 +601,25 @@ def _add_dashboard(sub: Any) -> None:
         "--address",
         default="127.0.0.1",
         metavar="ADDR",
-        help="address to bind (default: 127.0.0.1, this machine only)",
+        help="address to bind (default: 127.0.0.1, this machine only); another address needs --auth",
+    )
+    p.add_argument(
+        "--auth",
+        choices=["none", "secret", "oidc"],
+        default="none",
+        help="sign-in: none (default), secret (a shared secret, --secret-file) or oidc (st.login with [auth] in .streamlit/secrets.toml)",
+    )
+    p.add_argument(
+        "--secret-file",
+        metavar="FILE",
+        help="file whose first line is the shared secret (with --auth secret)",
+    )
+    p.add_argument(
+        "--max-upload-mb",
+        type=int,
+        default=200,
+        metavar="N",
+        help="largest scored file analysts may upload, in MB (default: 200)",
     )
     _registry_option(p)
 

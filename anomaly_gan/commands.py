@@ -392,8 +392,14 @@ def run_dashboard(args: argparse.Namespace) -> int:
     if not app.exists():
         msg = f"dashboard: '{app}' not found; the dashboard ships with the source tree (install with pip install -e)"
         raise ConfigError(msg)
+    _check_dashboard_access(args)
     env = {
         **os.environ,
+        "ANOMALY_GAN_AUTH": args.auth,
+        "ANOMALY_GAN_SECRET_FILE": (
+            str(Path(args.secret_file).resolve()) if args.secret_file else ""
+        ),
+        "ANOMALY_GAN_MAX_UPLOAD_MB": str(args.max_upload_mb),
         "ANOMALY_GAN_SCORES_DIR": str(Path(args.scores).resolve()),
         "ANOMALY_GAN_REGISTRY": str(default_root(args.registry).resolve()),
         "ANOMALY_GAN_VERDICTS": str(Path(args.db).resolve()),
@@ -412,11 +418,38 @@ def run_dashboard(args: argparse.Namespace) -> int:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--server.maxUploadSize",
+        str(args.max_upload_mb),
     ]
     print(
         f"dashboard on http://{args.address}:{args.port} (Ctrl-C to stop)", flush=True
     )
     return subprocess.run(command, env=env, check=False).returncode
+
+
+def _check_dashboard_access(args: argparse.Namespace) -> None:
+    """Refuse settings that would expose the dashboard without a sign-in."""
+    if args.max_upload_mb < 1:
+        msg = (
+            f"--max-upload-mb: expected a positive integer, found {args.max_upload_mb}"
+        )
+        raise ConfigError(msg)
+    if args.auth == "secret":
+        if not args.secret_file:
+            msg = "--auth secret: expected --secret-file FILE holding the shared secret"
+            raise ConfigError(msg)
+        try:
+            lines = Path(args.secret_file).read_text().splitlines()
+        except OSError as exc:
+            msg = f"file '{args.secret_file}': the shared secret cannot be read ({exc.strerror})"
+            raise ConfigError(msg) from exc
+        if not lines or len(lines[0].strip()) < 12:
+            msg = f"file '{args.secret_file}': expected a shared secret of at least 12 characters on its first line"
+            raise ConfigError(msg)
+    local = args.address in ("127.0.0.1", "localhost", "::1")
+    if not local and args.auth == "none":
+        msg = f"--address {args.address}: the dashboard would be reachable by others without a sign-in; add --auth secret or --auth oidc"
+        raise ConfigError(msg)
 
 
 def run_generate(args: argparse.Namespace) -> int:

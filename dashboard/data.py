@@ -8,8 +8,10 @@ only opened inside the configured scores folder.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -24,6 +26,9 @@ SCORE_COLUMNS = (
     "score_disc",
     "score_knn",
 )
+COMPONENT_COLUMNS = ("score_recon", "score_latent", "score_disc", "score_knn")
+UNREVIEWED = "unreviewed"
+MAX_FILTER_VALUES = 50  # a column with more distinct values is not offered as a filter
 
 
 def scores_dir() -> Path:
@@ -91,8 +96,64 @@ def registry() -> ModelRegistry:
     return ModelRegistry(default_root(os.environ.get("ANOMALY_GAN_REGISTRY")))
 
 
+def upload_limit_mb() -> int:
+    """Largest upload accepted, in MB (``anomaly-gan dashboard --max-upload-mb``)."""
+    return int(os.environ.get("ANOMALY_GAN_MAX_UPLOAD_MB", "200"))
+
+
+def save_upload(name: str, data: bytes) -> Path:
+    """Validate an uploaded scored file and add it to the scores folder (atomic).
+
+    Raises ValueError with a one-line reason: too large, bad name or suffix, an
+    existing file of that name, unreadable, or not a scored file.
+    """
+    if len(data) > upload_limit_mb() * 2**20:
+        msg = f"file '{name}': {len(data) / 2**20:.1f} MB is over the {upload_limit_mb()} MB upload limit"
+        raise ValueError(msg)
+    clean = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name).lstrip(".")
+    if Path(clean).suffix not in (".csv", ".parquet"):
+        msg = f"file '{name}': expected a .csv or .parquet scored file"
+        raise ValueError(msg)
+    target = scores_dir() / clean
+    if target.exists():
+        msg = f"file '{clean}': a scored file of that name exists already; rename the upload"
+        raise ValueError(msg)
+    partial = scores_dir() / f".{clean}.upload"
+    partial.write_bytes(data)
+    try:
+        _check_scored(partial, Path(clean).suffix)
+    except ValueError:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.rename(target)
+    return target
+
+
+def _check_scored(path: Path, suffix: str) -> None:
+    shown = path.name[1 : -len(".upload")]
+    try:
+        frame = (
+            pd.read_parquet(path)
+            if suffix == ".parquet"
+            else pd.read_csv(path, keep_default_na=False, na_values=[""])
+        )
+    except Exception as exc:  # any parser error is the upload's fault
+        msg = f"file '{shown}': cannot be read as {suffix[1:]} ({exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        raise ValueError(msg) from exc
+    missing = [c for c in ("anomaly_score", "is_anomaly") if c not in frame.columns]
+    if missing:
+        msg = f"file '{shown}': not a scored file (missing column {', '.join(missing)})"
+        raise ValueError(msg)
+    score = pd.to_numeric(frame["anomaly_score"], errors="coerce")
+    if score.isna().any():
+        row = int(np.flatnonzero(score.isna().to_numpy())[0]) + 2
+        msg = f"file '{shown}': row {row}, column anomaly_score: expected a number"
+        raise ValueError(msg)
+
+
 def choose_batch() -> tuple[Path, pd.DataFrame] | None:
     """Sidebar picker of a scored file; None (with a hint) when there is none."""
+    _upload_widget()
     files = score_files()
     if not files:
         st.info(
@@ -118,3 +179,79 @@ def batch_id(path: Path, frame: pd.DataFrame) -> int | None:
     if len(match):
         return int(match["id"].iloc[0])
     return store.add_batch(path.name, frame, id_col=column, source=str(path))
+
+
+def _upload_widget() -> None:
+    upload = st.sidebar.file_uploader(
+        f"Add a scored file (up to {upload_limit_mb()} MB)",
+        type=["csv", "parquet"],
+        key="upload",
+    )
+    if upload is None or st.session_state.get("uploaded") == upload.file_id:
+        return
+    try:
+        saved = save_upload(upload.name, upload.getvalue())
+    except ValueError as exc:
+        st.sidebar.error(str(exc))
+        return
+    st.session_state["uploaded"] = upload.file_id
+    st.sidebar.success(f"Added {saved.name}.")
+
+
+def verdict_column(batch: int | None, frame: pd.DataFrame) -> pd.Series:
+    """Each row's verdict in this batch (``unreviewed`` when none), aligned to frame."""
+    column = id_column(frame)
+    if batch is None or column is None:
+        return pd.Series(UNREVIEWED, index=frame.index)
+    verdicts = verdict_store().verdicts(batch)
+    lookup = dict(
+        zip(verdicts["event_id"].astype(str), verdicts["verdict"], strict=True)
+    )
+    ids = frame[column].astype(str)
+    return pd.Series([lookup.get(i, UNREVIEWED) for i in ids], index=frame.index)
+
+
+def filter_columns(frame: pd.DataFrame) -> list[str]:
+    """Kept columns with few distinct text values: offered as category filters."""
+    skip = {id_column(frame), *SCORE_COLUMNS}
+    out = []
+    for name in frame.columns:
+        if name in skip or re.fullmatch(r"(feature|share|value|expected)_\d+", name):
+            continue
+        column = frame[name]
+        text = column.dtype == object or isinstance(column.dtype, pd.StringDtype)
+        if text and column.nunique(dropna=True) <= MAX_FILTER_VALUES:
+            out.append(str(name))
+    return out
+
+
+def similar_reviewed(
+    row: pd.Series, frame: pd.DataFrame, batch: int | None, n: int = 5
+) -> pd.DataFrame:
+    """Reviewed events of this batch nearest to ``row`` by score components.
+
+    Distance is Euclidean over ``anomaly_score`` and the normalised components,
+    so events flagged for the same reasons come first; the event itself is left out.
+    """
+    column = id_column(frame)
+    if batch is None or column is None:
+        return pd.DataFrame()
+    verdicts = verdict_store().verdicts(batch)
+    if verdicts.empty:
+        return pd.DataFrame()
+    reviewed = frame[frame[column].astype(str).isin(verdicts["event_id"].astype(str))]
+    reviewed = reviewed[reviewed[column].astype(str) != str(row[column])]
+    if reviewed.empty:
+        return pd.DataFrame()
+    dims = [c for c in ("anomaly_score", *COMPONENT_COLUMNS) if c in frame.columns]
+    target = row[dims].to_numpy(float)
+    distance = np.sqrt(((reviewed[dims].to_numpy(float) - target) ** 2).sum(axis=1))
+    nearest = reviewed.assign(distance=distance).nsmallest(n, "distance")
+    info = verdicts.assign(event_id=verdicts["event_id"].astype(str))[
+        ["event_id", "verdict", "note", "analyst"]
+    ]
+    keep = [column, "anomaly_score", "distance"]
+    if "feature_1" in frame.columns:
+        keep.append("feature_1")
+    out = nearest[keep].assign(event_id=nearest[column].astype(str))
+    return out.merge(info, on="event_id", how="left").drop(columns="event_id")

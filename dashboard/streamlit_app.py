@@ -1,7 +1,8 @@
 """anomaly-gan analysts' dashboard: navigation only (pages live in app_pages/).
 
 Start it with `anomaly-gan dashboard`; folders come from the environment:
-ANOMALY_GAN_SCORES_DIR (scored files), ANOMALY_GAN_REGISTRY, ANOMALY_GAN_VERDICTS.
+ANOMALY_GAN_SCORES_DIR (scored files), ANOMALY_GAN_REGISTRY, ANOMALY_GAN_VERDICTS;
+sign-in from ANOMALY_GAN_AUTH and ANOMALY_GAN_SECRET_FILE (see auth.py).
 """
 
 import sys
@@ -11,9 +12,13 @@ import streamlit as st
 
 sys.path.insert(
     0, str(Path(__file__).resolve().parent)
-)  # app_pages and data, run as a script
+)  # app_pages, auth and data, run as a script
+
+from auth import signed_in
 
 st.set_page_config(page_title="anomaly-gan", layout="wide")
+if not signed_in():
+    st.stop()
 PAGES = Path(__file__).resolve().parent / "app_pages"
 navigation = st.navigation(
     [

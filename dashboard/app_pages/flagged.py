@@ -4,7 +4,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from data import choose_batch, id_column
+from data import (
+    UNREVIEWED,
+    batch_id,
+    choose_batch,
+    filter_columns,
+    id_column,
+    similar_reviewed,
+    verdict_column,
+)
 
 PAGE_SIZE = 50
 
@@ -13,9 +21,11 @@ chosen = choose_batch()
 if chosen is not None:
     path, frame = chosen
     column = id_column(frame)
+    batch = batch_id(path, frame)
     flagged = frame[frame["is_anomaly"] == 1].sort_values(
         "anomaly_score", ascending=False
     )
+    flagged = flagged.assign(verdict=verdict_column(batch, flagged))
     if flagged.empty:
         st.info("No event in this batch is above the threshold.")
     else:
@@ -30,10 +40,30 @@ if chosen is not None:
             (low, max(high, low + 1e-9)),
             key="score_range",
         )
-        search = st.text_input("Search ids", key="search")
+        left, middle, right = st.columns(3)
+        search = left.text_input("Search ids", key="search")
+        statuses = middle.multiselect(
+            "Verdict status",
+            [UNREVIEWED, "confirmed", "false_positive", "needs_review"],
+            key="status",
+        )
+        categories = filter_columns(flagged)
+        category = right.selectbox(
+            "Category column", ["(none)", *categories], key="flag_category_col"
+        )
         shown = flagged[flagged["anomaly_score"].between(*score_range)]
         if search and column:
             shown = shown[shown[column].astype(str).str.contains(search, regex=False)]
+        if statuses:
+            shown = shown[shown["verdict"].isin(statuses)]
+        if category != "(none)":
+            values = st.multiselect(
+                f"{category} values",
+                sorted(flagged[category].dropna().astype(str).unique()),
+                key="category_values",
+            )
+            if values:
+                shown = shown[shown[category].astype(str).isin(values)]
         pages = max(1, -(-len(shown) // PAGE_SIZE))
         page = st.number_input(
             "Page", min_value=1, max_value=pages, value=1, key="page"
@@ -70,3 +100,11 @@ if chosen is not None:
                 if c in row.index
             }
             st.write("Score components:", comps)
+            st.subheader("Similar reviewed events")
+            similar = similar_reviewed(row, frame, batch)
+            if similar.empty:
+                st.caption(
+                    "No reviewed event in this batch yet: verdicts set on the Triage page appear here."
+                )
+            else:
+                st.dataframe(similar, hide_index=True, key="similar_table")

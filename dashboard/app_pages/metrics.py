@@ -1,5 +1,7 @@
 """Metrics: ROC and precision-recall with a threshold that moves the confusion matrix."""
 
+from typing import Any
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -7,7 +9,46 @@ import streamlit as st
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from anomaly_gan.evaluation import evaluate_scores
-from data import batch_id, choose_batch, id_column, verdict_store
+from auth import analyst_name
+from data import batch_id, choose_batch, id_column, registry, verdict_store
+
+
+def save_operating_point(threshold: float, report: Any) -> None:
+    """Record the threshold as a registry version's operating point."""
+    reg = registry()
+    versions = reg.versions()
+    with st.expander("Save this threshold as a model's operating point"):
+        if not versions:
+            st.caption("The registry holds no model version to save it to.")
+            return
+        aliases = reg.aliases()
+        default = aliases.get("production", versions[-1]["version"])
+        numbers = [v["version"] for v in versions]
+        version = st.selectbox(
+            "Model version", numbers, index=numbers.index(default), key="op_version"
+        )
+        analyst = st.text_input("Analyst", value=analyst_name(), key="op_analyst")
+        note = st.text_input("Note", key="op_note")
+        current = reg.operating_point(version)
+        if current:
+            st.caption(
+                f"Current operating threshold {current['threshold']:.4f}, set by {current['set_by']} at {current['set_at']}."
+            )
+        if st.button("Save operating point", key="op_save"):
+            if not analyst.strip():
+                st.error("Enter your name first: the registry records who set it.")
+                return
+            reg.set_operating_point(
+                version,
+                threshold,
+                user=analyst.strip(),
+                note=note,
+                evaluation=report.to_dict(),
+            )
+            st.success(
+                f"Version {version}: score and evaluate on registry:{version} now use threshold {threshold:.4f}."
+            )
+
 
 st.title("Metrics")
 chosen = choose_batch()
@@ -18,18 +59,48 @@ if chosen is not None:
         for c in frame.columns
         if c.lower() in ("is_fraud", "is_attack", "label", "is_anomaly_label")
     ]
-    scores, labels, source = None, None, ""
+    column = id_column(frame)
+    decided = pd.DataFrame()
+    if column:
+        verdicts = verdict_store().verdicts(batch_id(path, frame))
+        decided = verdicts[verdicts["verdict"].isin(["confirmed", "false_positive"])]
+    options = []
     if label_cols:
+        options.append(f"label column '{label_cols[0]}'")
+    if len(decided):
+        options.append("analysts' verdicts")
+    if label_cols and len(decided):
+        options.append("both (verdicts override the label column)")
+    choice = (
+        st.radio("Labels from", options, horizontal=True, key="labels_from")
+        if len(options) > 1
+        else (options[0] if options else "")
+    )
+    scores, labels, source = None, None, ""
+    if choice.startswith("label column"):
         scores = frame["anomaly_score"].to_numpy(float)
         labels = (frame[label_cols[0]].astype(float) != 0).to_numpy(int)
         source = f"label column '{label_cols[0]}' ({len(labels):,} rows)"
-    elif id_column(frame):
-        verdicts = verdict_store().verdicts(batch_id(path, frame))
-        decided = verdicts[verdicts["verdict"].isin(["confirmed", "false_positive"])]
-        if len(decided):
-            scores = decided["score"].to_numpy(float)
-            labels = (decided["verdict"] == "confirmed").to_numpy(int)
-            source = f"analysts' verdicts ({len(labels):,} events)"
+    elif choice == "analysts' verdicts":
+        scores = decided["score"].to_numpy(float)
+        labels = (decided["verdict"] == "confirmed").to_numpy(int)
+        source = f"analysts' verdicts ({len(labels):,} events)"
+    elif choice.startswith("both"):
+        labelled = (frame[label_cols[0]].astype(float) != 0).astype(int)
+        by_id = dict(
+            zip(
+                decided["event_id"].astype(str),
+                (decided["verdict"] == "confirmed").astype(int),
+                strict=True,
+            )
+        )
+        override = frame[column].astype(str).map(by_id)
+        scores = frame["anomaly_score"].to_numpy(float)
+        labels = override.fillna(labelled).astype(int).to_numpy()
+        source = (
+            f"label column '{label_cols[0]}' ({len(labels):,} rows), "
+            f"{int(override.notna().sum()):,} of them overridden by analysts' verdicts"
+        )
     if scores is None or labels is None or labels.min() == labels.max():
         st.info(
             "Metrics need labels of both kinds: a label column in the scored file (keep it with --keep-cols) or confirmed and false-positive verdicts."
@@ -109,3 +180,4 @@ if chosen is not None:
         st.caption(
             f"At this threshold {int(np.sum(scores > threshold)):,} events are flagged."
         )
+        save_operating_point(threshold, report)

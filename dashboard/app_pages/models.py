@@ -30,6 +30,26 @@ else:
         ]
     )
     st.dataframe(table, hide_index=True, key="versions_table")
+    st.subheader("Evaluation reports side by side")
+    numbers = [v["version"] for v in versions]
+    compare = st.multiselect(
+        "Versions", numbers, default=numbers[-2:], key="compare_versions"
+    )
+    reports = {
+        f"version {v['version']}": {
+            k: val
+            for k, val in (v.get("evaluation") or {}).items()
+            if isinstance(val, int | float) and not isinstance(val, bool)
+        }
+        for v in versions
+        if v["version"] in compare
+    }
+    if any(reports.values()):
+        st.dataframe(pd.DataFrame(reports), key="compare_table")
+    else:
+        st.caption(
+            "These versions carry no evaluation report: add one with `anomaly-gan registry add MODEL --evaluation REPORT.json` (from `anomaly-gan evaluate --json REPORT.json`), or retrain with labels."
+        )
     chosen = st.selectbox(
         "Training curves of version",
         [v["version"] for v in versions][::-1],

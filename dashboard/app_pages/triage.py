@@ -3,6 +3,7 @@
 import streamlit as st
 
 from anomaly_gan.verdicts import VERDICTS
+from auth import analyst_name
 from data import batch_id, choose_batch, id_column, verdict_store
 
 st.title("Triage")
@@ -20,9 +21,7 @@ if chosen is not None:
         )
         batch = batch_id(path, frame)
         store = verdict_store()
-        analyst = st.text_input(
-            "Analyst", value=str(getattr(st.user, "email", "") or ""), key="analyst"
-        )
+        analyst = st.text_input("Analyst", value=analyst_name(), key="analyst")
         events = st.multiselect(
             "Events", flagged[column].astype(str).head(500).tolist(), key="events"
         )

@@ -400,3 +400,24 @@ def test_console_script_help_and_exit_codes(tmp_path):
     )
     assert out.returncode == 3
     assert out.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--address", "0.0.0.0"], "reachable by others without a sign-in"),
+        (["--auth", "secret"], "expected --secret-file FILE"),
+        (["--auth", "secret", "--secret-file", "nope.txt"], "cannot be read"),
+        (["--auth", "secret", "--secret-file", "short.txt"], "at least 12 characters"),
+        (["--max-upload-mb", "0"], "--max-upload-mb: expected a positive integer"),
+    ],
+)
+def test_dashboard_refuses_unsafe_settings_before_starting(
+    tmp_path, monkeypatch, capsys, extra, message
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "short.txt").write_text("abc\n")
+    assert main(["dashboard", *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1

@@ -197,8 +197,7 @@ def test_operating_point_is_used_by_score_and_evaluate_until_overridden(
     cut = float(default["anomaly_score"].quantile(0.5))  # flags about half
     capsys.readouterr()
     assert (
-        main(["registry", "set-threshold", "production", str(cut), "--note", "t"])
-        == 0
+        main(["registry", "set-threshold", "production", str(cut), "--note", "t"]) == 0
     )
     assert "version 1: operating threshold" in capsys.readouterr().out
     assert main([*score, "--out", str(ws / "op.csv")]) == 0

@@ -154,3 +154,134 @@ def test_a_target_false_positive_rate_sets_the_threshold(loaded):
     assert "flags at most 5.0% of the labelled normal events" in at.caption[
         -1
     ].value or any("flags at most 5.0%" in c.value for c in at.caption)
+
+
+@UNSEEN_OK
+def test_flagged_filters_by_verdict_and_category_and_shows_similar_events(
+    env, fitted, tx_test
+):
+    scored = score_frame(fitted, tx_test, keep_cols=["merchant_category"])
+    scored.to_csv(env / "scores" / "day3.csv", index=False)
+    at = page("flagged")
+    table = at.dataframe[0].value
+    assert (table["verdict"] == "unreviewed").all()
+    assert at.caption[-1].value.startswith("No reviewed event in this batch yet")
+    # An analyst reviews the second and third events in another session.
+    ids = table["transaction_id"].tolist()
+    triage = page("triage")
+    triage.text_input(key="analyst").set_value("ana")
+    triage.multiselect(key="events").set_value(ids[1:3])
+    triage.radio(key="verdict").set_value("false_positive")
+    triage.button(key="save").click().run()
+    at = page("flagged")
+    at.multiselect(key="status").set_value(["false_positive"]).run()
+    assert sorted(at.dataframe[0].value["transaction_id"]) == sorted(ids[1:3])
+    at.multiselect(key="status").set_value(["unreviewed"]).run()
+    assert ids[1] not in set(at.dataframe[0].value["transaction_id"])
+    at.multiselect(key="status").set_value([]).run()
+    # The top event's similar reviewed events are the two reviewed ones.
+    similar = at.dataframe[-1].value
+    assert sorted(similar["transaction_id"]) == sorted(ids[1:3])
+    assert set(similar["verdict"]) == {"false_positive"}
+    assert similar["distance"].is_monotonic_increasing
+    at.selectbox(key="flag_category_col").set_value("merchant_category").run()
+    category = str(table["merchant_category"].iloc[0])
+    at.multiselect(key="category_values").set_value([category]).run()
+    shown = at.dataframe[0].value
+    assert len(shown) and (shown["merchant_category"].astype(str) == category).all()
+
+
+@UNSEEN_OK
+def test_metrics_saves_the_threshold_as_the_models_operating_point(loaded, env):
+    at = page("metrics")
+    threshold = float(loaded["anomaly_score"].quantile(0.5))
+    at.slider(key="threshold").set_value(threshold).run()
+    at.text_input(key="op_analyst").set_value("")
+    at.button(key="op_save").click().run()
+    assert "Enter your name first" in at.error[0].value
+    at.text_input(key="op_analyst").set_value("ana")
+    at.text_input(key="op_note").set_value("more recall")
+    at.button(key="op_save").click().run()
+    assert "now use threshold" in at.success[0].value
+    point = ModelRegistry(env / "registry").operating_point("production")
+    assert point["threshold"] == pytest.approx(threshold)
+    assert point["set_by"] == "ana" and point["note"] == "more recall"
+    assert 0 <= point["evaluation"]["recall"] <= 1
+
+
+@UNSEEN_OK
+def test_metrics_combines_label_column_and_verdicts(loaded, env):
+    flagged = loaded[loaded["is_anomaly"] == 1]
+    normal_flagged = flagged[flagged["is_fraud"] == 0]["transaction_id"].head(1)
+    triage = page("triage")
+    triage.text_input(key="analyst").set_value("ana")
+    triage.multiselect(key="events").set_value(list(normal_flagged))
+    triage.radio(key="verdict").set_value("confirmed")
+    triage.button(key="save").click().run()
+    at = page("metrics")
+    at.radio(key="labels_from").set_value(
+        "both (verdicts override the label column)"
+    ).run()
+    assert any("1 of them overridden" in c.value for c in at.caption)
+    at.radio(key="labels_from").set_value("analysts' verdicts").run()
+    # One confirmed verdict alone is one class: the page says what it needs.
+    assert any("labels of both kinds" in i.value for i in at.info)
+
+
+@UNSEEN_OK
+def test_models_page_compares_evaluation_reports(loaded, env, fitted):
+    reg = ModelRegistry(env / "registry")
+    reg.register(fitted.save(env / "model2"), evaluation={"roc_auc": 0.97})
+    at = page("models")
+    compared = at.dataframe[1].value  # after the versions table
+    assert list(compared.columns) == ["version 1", "version 2"]
+    assert compared.loc["roc_auc"].tolist() == [0.95, 0.97]
+
+
+def test_secret_sign_in_guards_every_page(env, monkeypatch):
+    secret = env / "secret.txt"
+    secret.write_text("correct horse battery\n")
+    monkeypatch.setenv("ANOMALY_GAN_AUTH", "secret")
+    monkeypatch.setenv("ANOMALY_GAN_SECRET_FILE", str(secret))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.info  # no page content before signing in
+    at.text_input(key="sign_in_name").set_value("ana")
+    at.text_input(key="sign_in_secret").set_value("wrong")
+    at.button[0].click().run()
+    assert at.error[0].value == "Wrong secret."
+    at.text_input(key="sign_in_secret").set_value("correct horse battery")
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("No scored files in" in i.value for i in at.info)
+    at.switch_page("app_pages/triage.py").run()
+    assert not at.exception
+
+
+def test_uploads_are_validated_and_added_atomically(env, monkeypatch):
+    import sys
+
+    sys.path.insert(0, str(Path(APP).parent))
+    import data
+
+    monkeypatch.setenv("ANOMALY_GAN_MAX_UPLOAD_MB", "1")
+    good = b"id,anomaly_score,is_anomaly\na,0.5,0\nb,3.2,1\n"
+    saved = data.save_upload("../../evil name.csv", good)
+    assert saved == env / "scores" / "evil_name.csv"
+    assert saved.read_bytes() == good
+    bad = {
+        "x.txt": (good, "expected a .csv or .parquet"),
+        "evil name.csv": (good, "exists already"),
+        "big.csv": (b"0" * (2**20 + 1), "over the 1 MB upload limit"),
+        "plain.csv": (b"id,amount\na,1\n", "missing column anomaly_score"),
+        "nan.csv": (
+            b"id,anomaly_score,is_anomaly\na,0.5,0\nb,high,1\n",
+            "row 3, column anomaly_score: expected a number",
+        ),
+        "broken.parquet": (b"not parquet", "cannot be read as parquet"),
+    }
+    for name, (content, reason) in bad.items():
+        with pytest.raises(ValueError, match=reason):
+            data.save_upload(name, content)
+    left = sorted(p.name for p in (env / "scores").iterdir())
+    assert left == ["evil_name.csv"]  # nothing partial left behind

@@ -1,0 +1,72 @@
+"""Optional sign-in: a shared secret, or OIDC through Streamlit's ``st.login``.
+
+``ANOMALY_GAN_AUTH`` picks the mode (set by ``anomaly-gan dashboard --auth``):
+
+- ``none`` (default): no sign-in; the dashboard is bound to 127.0.0.1.
+- ``secret``: a password form; the secret is the first line of the file named by
+  ``ANOMALY_GAN_SECRET_FILE``, compared in constant time. The analyst's name is
+  asked for on the same form and used for verdicts.
+- ``oidc``: ``st.login()`` with the ``[auth]`` section of ``.streamlit/secrets.toml``;
+  the analyst is ``st.user.email``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from pathlib import Path
+
+import streamlit as st
+
+
+def mode() -> str:
+    """The configured sign-in mode."""
+    return os.environ.get("ANOMALY_GAN_AUTH", "none")
+
+
+def signed_in() -> bool:
+    """Show the sign-in form when needed; True once the visitor may see the pages."""
+    if mode() == "secret":
+        return _secret_form()
+    if mode() == "oidc":
+        if not st.user.is_logged_in:
+            st.title("anomaly-gan")
+            st.button("Sign in", on_click=st.login, key="oidc_login")
+            return False
+        st.sidebar.button("Sign out", on_click=st.logout, key="oidc_logout")
+        return True
+    return True
+
+
+def analyst_name() -> str:
+    """Who is signed in: the OIDC e-mail or the name given with the secret."""
+    email = getattr(st.user, "email", None) if mode() == "oidc" else None
+    return str(email or st.session_state.get("signed_in_as", ""))
+
+
+def _secret_form() -> bool:
+    if st.session_state.get("signed_in_as"):
+        return True
+    st.title("anomaly-gan")
+    with st.form("sign_in"):
+        name = st.text_input("Your name", key="sign_in_name")
+        secret = st.text_input("Shared secret", type="password", key="sign_in_secret")
+        submitted = st.form_submit_button("Sign in")
+    if submitted:
+        expected = _expected_secret()
+        if not name.strip():
+            st.error("Enter your name: verdicts record who set them.")
+        elif expected and hmac.compare_digest(secret.encode(), expected.encode()):
+            st.session_state["signed_in_as"] = name.strip()
+            st.rerun()
+        else:
+            st.error("Wrong secret.")
+    return False
+
+
+def _expected_secret() -> str:
+    path = os.environ.get("ANOMALY_GAN_SECRET_FILE", "")
+    try:
+        return Path(path).read_text().splitlines()[0].strip() if path else ""
+    except (OSError, IndexError):
+        return ""

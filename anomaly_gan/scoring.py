@@ -12,7 +12,12 @@ on held-out *normal* rows:
 2. per component, a robust centre and spread (median, IQR / 1.349);
 3. the threshold: the ``1 - target_fpr`` quantile of the validation scores.
 
-``anomaly_score = sum_c w_c * (c - median_c) / spread_c / sum_c w_c``. It never
+Each normalised component ``n_c = (c - median_c) / spread_c`` is compressed
+with a signed log, ``g(n) = sign(n) * log(1 + |n|)``, before the weighted mean:
+``anomaly_score = sum_c w_c * g(n_c) / sum_c w_c``. The compression keeps one
+heavy-tailed component from drowning the others on rows far from normal (see
+the component study in docs/benchmarks.md). Calibrations written before it
+existed (``combine="linear"``) keep the plain weighted mean. It never
 normalises a set with its own statistics. No torch, no pandas here.
 """
 
@@ -63,6 +68,8 @@ class ScoreCalibrator:
         Robust location and scale of each raw component on validation rows.
     threshold : float
         Score above which a row is flagged.
+    combine : {"signed_log", "linear"}
+        How normalised components are combined (see the module docstring).
     """
 
     weights: dict[str, float]
@@ -71,6 +78,7 @@ class ScoreCalibrator:
     center: dict[str, float]
     spread: dict[str, float]
     threshold: float = float("inf")
+    combine: str = "signed_log"
 
     @classmethod
     def fit(
@@ -125,8 +133,11 @@ class ScoreCalibrator:
             for name in COMPONENTS
         }
         total_weight = sum(self.weights.get(name, 0.0) for name in COMPONENTS)
+        squash = _signed_log if self.combine == "signed_log" else _identity
         score = sum(
-            self.weights.get(name, 0.0) * components[name] for name in COMPONENTS
+            self.weights.get(name, 0.0) * squash(components[name])
+            for name in COMPONENTS
+            if self.weights.get(name, 0.0)
         )
         return Scores(
             anomaly_score=np.asarray(score, dtype=np.float64) / total_weight,
@@ -143,6 +154,7 @@ class ScoreCalibrator:
             "center": dict(self.center),
             "spread": dict(self.spread),
             "threshold": float(self.threshold),
+            "combine": self.combine,
         }
 
     @classmethod
@@ -152,6 +164,10 @@ class ScoreCalibrator:
         Calibrations written before the ``knn`` component existed get a neutral
         one (centre 0, spread 1, weight 0): their scores are unchanged.
         """
+        combine = str(data.get("combine", "linear"))
+        if combine not in ("signed_log", "linear"):
+            msg = f"combine: expected signed_log or linear, found {combine!r}"
+            raise ValueError(msg)
         center = {k: float(v) for k, v in data["center"].items()}
         spread = {k: float(v) for k, v in data["spread"].items()}
         for name in COMPONENTS:
@@ -164,6 +180,7 @@ class ScoreCalibrator:
             center=center,
             spread=spread,
             threshold=float(data["threshold"]),
+            combine=combine,
         )
 
 
@@ -202,6 +219,15 @@ def top_features(
     share = feature_residuals / np.where(total > 0, total, 1.0)
     index = np.argsort(-share, axis=1, kind="stable")[:, :k]
     return index, np.take_along_axis(share, index, axis=1)
+
+
+def _signed_log(values: np.ndarray) -> np.ndarray:
+    out: np.ndarray = np.sign(values) * np.log1p(np.abs(values))
+    return out
+
+
+def _identity(values: np.ndarray) -> np.ndarray:
+    return values
 
 
 def _per_feature(recon: np.ndarray, slices: list[tuple[int, int]]) -> np.ndarray:

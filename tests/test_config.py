@@ -48,7 +48,7 @@ from anomaly_gan.exceptions import ConfigError
         ),
         (
             {"score_weights": {"foo": 1}},
-            "parameter 'score_weights': expected keys among recon, latent, disc, found ['foo']",
+            "parameter 'score_weights': expected keys among recon, latent, disc, knn, found ['foo']",
         ),
         (
             {"score_weights": {"recon": 0}},
@@ -79,8 +79,8 @@ def test_sizes_follow_the_documented_rule():
     assert sizes.hidden_dims == (80, 40)
     assert sizes.latent_dim == 10
     assert sizes.batch_size == 256
-    # 10,000 / 256 -> 40 steps per epoch; 3,000 steps -> 75 epochs
-    assert sizes.epochs == 75
+    # 10,000 / 256 -> 40 steps per epoch; 1,000 steps -> 25 epochs
+    assert sizes.epochs == 25
     small = DetectorConfig().resolve(n_rows=100, n_features=3)
     assert small.hidden_dims == (32, 16)
     assert small.latent_dim == 4

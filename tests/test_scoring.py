@@ -74,7 +74,25 @@ def test_weights_select_components():
     data = residuals(500, rng)
     cal = ScoreCalibrator.fit(data, SLICES, {"latent": 1.0})
     scored = cal.score(data)
-    np.testing.assert_allclose(scored.anomaly_score, scored.components["latent"])
+    latent = scored.components["latent"]
+    np.testing.assert_allclose(
+        scored.anomaly_score, np.sign(latent) * np.log1p(np.abs(latent))
+    )
+    cal.combine = "linear"
+    np.testing.assert_allclose(cal.score(data).anomaly_score, latent)
+
+
+def test_signed_log_keeps_one_extreme_component_from_dominating():
+    rng = np.random.default_rng(5)
+    data = residuals(1000, rng)
+    cal = ScoreCalibrator.fit(data, SLICES, {"latent": 1.0, "knn": 1.0})
+    # Row 0: latent far out; row 1: both moderately out.
+    probe = residuals(2, rng)._replace(
+        latent=np.array([15.0, 4.0]), knn=np.array([0.5, 4.0])
+    )
+    assert cal.score(probe).anomaly_score[1] > cal.score(probe).anomaly_score[0]
+    cal.combine = "linear"
+    assert cal.score(probe).anomaly_score[0] > cal.score(probe).anomaly_score[1]
 
 
 def test_json_round_trip_gives_identical_scores():
@@ -104,6 +122,8 @@ def test_calibration_written_before_the_knn_component_scores_unchanged():
     old = cal.to_dict()
     for key in ("center", "spread"):
         del old[key]["knn"]
+    del old["combine"]
+    cal.combine = "linear"  # what format-1 models used
     again = ScoreCalibrator.from_dict(old)
     # A model of format 1 has no reference rows: its raw knn residual is zero.
     np.testing.assert_array_equal(

@@ -85,7 +85,7 @@ def test_score_writes_ids_scores_components_and_reasons(model, workspace, capsys
     )
     assert code == 0
     scored = pd.read_csv(out)
-    assert list(scored.columns[:8]) == [
+    assert list(scored.columns[:9]) == [
         "transaction_id",
         "card_id",
         "amount",

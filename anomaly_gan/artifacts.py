@@ -34,7 +34,7 @@ from safetensors.torch import load_file, save_file
 
 from anomaly_gan.exceptions import ArtifactError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: knn reference rows and the signed-log combination (0.2.0)
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
 JSON_PARTS = ("config", "preprocessor", "scorer", "history", "metadata")

@@ -140,3 +140,35 @@ def test_a_failed_save_leaves_the_previous_model_intact(saved, fitted, monkeypat
     assert (saved / "scorer.json").read_bytes() == before
     assert sorted(p.name for p in saved.parent.iterdir()) == ["model"]
     GANomalyDetector.load(saved)
+
+
+def test_a_format_1_model_loads_and_scores_as_it_did(tmp_path, monkeypatch):
+    """Models of anomaly-gan 0.1 (no knn term, plain weighted mean) still score."""
+    from anomaly_gan import artifacts
+    from anomaly_gan.artifacts import load_model_dir, save_model_dir
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    det = GANomalyDetector(
+        epochs=2,
+        knn_reference_rows=0,
+        score_weights={"recon": 1.0, "latent": 0.5, "disc": 0.5},
+        random_state=0,
+    ).fit(X)
+    det.calibrator_.combine = "linear"  # what 0.1 computed
+    expected = det.decision_function(X[:50])
+    tensors, parts = load_model_dir(det.save(tmp_path / "new"))
+    del tensors["knn_reference"]
+    calibrator = parts["scorer"]["calibrator"]
+    del calibrator["combine"]
+    for key in ("center", "spread"):
+        del calibrator[key]["knn"]
+    for key in ("knn_neighbors", "knn_reference_rows"):
+        del parts["config"]["params"][key]
+    monkeypatch.setattr(artifacts, "FORMAT_VERSION", 1)
+    old = save_model_dir(tmp_path / "old", tensors=tensors, parts=parts)
+    monkeypatch.undo()
+    assert json.loads((old / MANIFEST).read_text())["format_version"] == 1
+    loaded = GANomalyDetector.load(old)
+    np.testing.assert_allclose(loaded.decision_function(X[:50]), expected, rtol=1e-9)
+    assert (loaded.score_components(X[:5])["score_knn"] == 0).all()

@@ -295,8 +295,8 @@ class GanTrainer:
         for start in range(0, x_val.shape[0], _SCORE_BATCH):
             x = x_val[start : start + _SCORE_BATCH].to(self.device)
             out = gen(x)
-            contextual = (out.x_hat.float() - x).abs().mean(dim=1)
-            encoder = (out.z_hat.float() - out.z.float()).pow(2).mean(dim=1)
+            contextual = (out.x_hat.float() - x).abs().flatten(1).mean(dim=1)
+            encoder = (out.z_hat.float() - out.z.float()).pow(2).flatten(1).mean(dim=1)
             total += float((recon_w * contextual + latent_w * encoder).sum())
         return total / max(x_val.shape[0], 1)
 
@@ -389,7 +389,7 @@ def compute_residuals(
     tensor = torch.as_tensor(x, dtype=torch.float32)
     ref = None
     if reference is not None and len(reference):
-        ref = torch.as_tensor(reference, dtype=torch.float32).to(device)
+        ref = torch.as_tensor(reference, dtype=torch.float32).flatten(1).to(device)
     for start in range(0, tensor.shape[0], _SCORE_BATCH):
         xb = tensor[start : start + _SCORE_BATCH].to(device)
         if ref is None:
@@ -398,20 +398,32 @@ def compute_residuals(
             own = None
             if in_reference is not None:
                 own = torch.as_tensor(in_reference[start : start + _SCORE_BATCH])
-            knn_parts.append(mean_knn_distance(xb, ref, k, skip_self=own).cpu().numpy())
+            knn_parts.append(
+                mean_knn_distance(xb.flatten(1), ref, k, skip_self=own).cpu().numpy()
+            )
         out = gen(xb)
         _, f_real = disc(xb)
         _, f_fake = disc(out.x_hat)
         x_hat = out.x_hat.float()
-        recon_parts.append((x_hat - xb).abs().cpu().numpy())
+        recon_parts.append((x_hat - xb).abs().flatten(1).cpu().numpy())
         latent_parts.append(
-            (out.z_hat.float() - out.z.float()).pow(2).mean(dim=1).cpu().numpy()
+            (out.z_hat.float() - out.z.float())
+            .pow(2)
+            .flatten(1)
+            .mean(dim=1)
+            .cpu()
+            .numpy()
         )
         disc_parts.append(
-            (f_fake.float() - f_real.float()).pow(2).mean(dim=1).cpu().numpy()
+            (f_fake.float() - f_real.float())
+            .pow(2)
+            .flatten(1)
+            .mean(dim=1)
+            .cpu()
+            .numpy()
         )
         xhat_parts.append(x_hat.cpu().numpy())
-    n_cols = x.shape[1]
+    n_cols = int(np.prod(x.shape[1:]))
 
     def joined(parts: list[np.ndarray], empty_shape: tuple[int, ...]) -> np.ndarray:
         return np.concatenate(parts) if parts else np.zeros(empty_shape, np.float32)
@@ -421,7 +433,7 @@ def compute_residuals(
         latent=joined(latent_parts, (0,)),
         disc=joined(disc_parts, (0,)),
         knn=joined(knn_parts, (0,)),
-        x_hat=joined(xhat_parts, (0, n_cols)),
+        x_hat=joined(xhat_parts, (0, *x.shape[1:])),
     )
 
 

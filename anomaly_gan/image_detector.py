@@ -1,0 +1,494 @@
+"""ImageGANomalyDetector: convolutional GANomaly for images, PyOD API.
+
+The same training loop (``GanTrainer``), score components, calibration and
+model-directory format as the tabular detector (``detector.py``); the model
+records ``modality: image``. Inputs are arrays of images or a source path (a
+folder of image files, an ``.npz`` file, an MNIST IDX file; see ``images.py``).
+``explain`` returns per-pixel residual heat maps.
+
+Sizes by rule (``resolve_image_sizes``), unless given: ``latent_dim =
+clip(image_size, 16, 128)``, ``batch_size = clip(n // 8, 8, 64)``, ``epochs``
+for about 1,500 optimiser steps, clipped to ``[5, 100]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import platform
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+import torch
+from pyod.models.base import BaseDetector
+from sklearn.utils.validation import check_is_fitted
+
+from anomaly_gan._version import __version__
+from anomaly_gan.artifacts import FORMAT_VERSION, load_model_dir, save_model_dir
+from anomaly_gan.config import DEFAULT_SCORE_WEIGHTS, ResolvedSizes
+from anomaly_gan.exceptions import ArtifactError, ConfigError, DataError, SchemaError
+from anomaly_gan.images import load_images, prepare
+from anomaly_gan.models.image import ImageDiscriminator, ImageGenerator
+from anomaly_gan.scoring import (
+    COMPONENTS,
+    RawResiduals,
+    ScoreCalibrator,
+    Scores,
+    threshold_for_contamination,
+    threshold_for_fpr,
+)
+from anomaly_gan.training import GanTrainer, compute_residuals, resolve_device
+
+_MIN_IMAGES = 10
+_TARGET_STEPS = 1500
+
+
+class ImageForward(NamedTuple):
+    """Scores of a batch of images with their reconstructions."""
+
+    scores: Scores
+    x: np.ndarray
+    x_hat: np.ndarray
+
+
+def resolve_image_sizes(
+    n_images: int,
+    image_size: int,
+    *,
+    latent_dim: int | None = None,
+    batch_size: int | None = None,
+    epochs: int | None = None,
+) -> ResolvedSizes:
+    """Fill the sizes left as None by the rule in the module docstring."""
+    batch = batch_size or min(64, max(8, n_images // 8))
+    steps_per_epoch = max(1, math.ceil(n_images / batch))
+    return ResolvedSizes(
+        hidden_dims=(),
+        latent_dim=latent_dim or min(128, max(16, image_size)),
+        batch_size=batch,
+        epochs=epochs or min(100, max(5, math.ceil(_TARGET_STEPS / steps_per_epoch))),
+    )
+
+
+class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
+    """GANomaly for images: train on normal images, score new ones.
+
+    Parameters
+    ----------
+    image_size : int, default=32
+        Images are resized to ``image_size x image_size`` (a power of two, 16-256).
+    channels : int or None, default=None
+        1 (grey) or 3 (colour); None takes it from the training data.
+    base_width : int, default=32
+        Convolution width of the first layer (doubles per layer, up to 8x).
+    smoothing : int, default=3
+        Box-filter size of the heat maps (1 for raw per-pixel residuals).
+    Others as in ``GANomalyDetector``.
+    """
+
+    def __init__(
+        self,
+        *,
+        contamination: float = 0.1,
+        threshold_method: str = "fpr",
+        target_fpr: float = 0.01,
+        image_size: int = 32,
+        channels: int | None = None,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        lr: float = 2e-4,
+        latent_dim: int | None = None,
+        base_width: int = 32,
+        adv_weight: float = 1.0,
+        recon_weight: float = 50.0,
+        latent_weight: float = 1.0,
+        spectral_norm: bool = True,
+        validation_fraction: float = 0.1,
+        score_weights: dict[str, float] | None = None,
+        knn_neighbors: int = 5,
+        knn_reference_rows: int = 10_000,
+        smoothing: int = 3,
+        device: str = "auto",
+        mixed_precision: bool = True,
+        random_state: int | None = None,
+        verbose: int = 0,
+    ) -> None:
+        super().__init__(contamination=contamination)
+        self.threshold_method = threshold_method
+        self.target_fpr = target_fpr
+        self.image_size = image_size
+        self.channels = channels
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.latent_dim = latent_dim
+        self.base_width = base_width
+        self.adv_weight = adv_weight
+        self.recon_weight = recon_weight
+        self.latent_weight = latent_weight
+        self.spectral_norm = spectral_norm
+        self.validation_fraction = validation_fraction
+        self.score_weights = score_weights
+        self.knn_neighbors = knn_neighbors
+        self.knn_reference_rows = knn_reference_rows
+        self.smoothing = smoothing
+        self.device = device
+        self.mixed_precision = mixed_precision
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, X: Any, y: Any = None) -> ImageGANomalyDetector:
+        """Train on normal images (an array of images or a source path)."""
+        self._check_params()
+        started = time.perf_counter()
+        pixels = self._pixels(X, fitting=True)
+        if len(pixels) < _MIN_IMAGES:
+            msg = (
+                f"training images: expected at least {_MIN_IMAGES}, found {len(pixels)}"
+            )
+            raise SchemaError(msg)
+        self._set_n_classes(None)
+        rng = np.random.default_rng(self.random_state)
+        order = rng.permutation(len(pixels))
+        n_val = max(2, round(self.validation_fraction * len(pixels)))
+        val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+        self.sizes_ = resolve_image_sizes(
+            len(train_idx),
+            self.image_size,
+            latent_dim=self.latent_dim,
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+        )
+        self.device_ = resolve_device(self.device)
+        trainer = GanTrainer(
+            build=self._build_networks,
+            sizes=self.sizes_,
+            lr=self.lr,
+            weights={
+                "adv_weight": self.adv_weight,
+                "recon_weight": self.recon_weight,
+                "latent_weight": self.latent_weight,
+            },
+            device=self.device_,
+            mixed_precision=self.mixed_precision,
+            random_state=self.random_state,
+            verbose=self.verbose,
+        )
+        result = trainer.fit(pixels[train_idx], pixels[val_idx])
+        self.generator_, self.discriminator_ = result.generator, result.discriminator
+        self.history_ = result.history
+        self.best_epoch_ = result.best_epoch
+        reference = train_idx
+        if len(reference) > self.knn_reference_rows:
+            pick = np.random.default_rng(
+                None if self.random_state is None else self.random_state + 1
+            )
+            reference = np.sort(
+                pick.choice(train_idx, self.knn_reference_rows, replace=False)
+            )
+        self.knn_reference_ = pixels[reference].reshape(len(reference), -1)
+        in_reference = np.zeros(len(pixels), dtype=bool)
+        in_reference[reference] = True
+        raw = self._raw(pixels, in_reference=in_reference)[0]
+        weights = dict(self.score_weights or DEFAULT_SCORE_WEIGHTS)
+        if not len(reference):
+            weights.pop("knn", None)
+        val = RawResiduals(*(part[val_idx] for part in raw))
+        self.calibrator_ = ScoreCalibrator.fit(
+            val, [(0, raw.recon.shape[1])], weights, target_fpr=self.target_fpr
+        )
+        self.decision_scores_ = self.calibrator_.score(raw).anomaly_score
+        self.validation_scores_ = self.decision_scores_[val_idx]
+        if self.threshold_method == "contamination":
+            self.threshold_ = threshold_for_contamination(
+                self.decision_scores_, float(self.contamination)
+            )
+        else:
+            self.threshold_ = self.calibrator_.threshold
+        self._finish()
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def _check_params(self) -> None:
+        checks = [
+            (
+                self.image_size in (16, 32, 64, 128, 256),
+                "image_size",
+                "16, 32, 64, 128 or 256",
+                self.image_size,
+            ),
+            (self.channels in (None, 1, 3), "channels", "1, 3 or None", self.channels),
+            (
+                self.threshold_method in ("fpr", "contamination"),
+                "threshold_method",
+                "fpr or contamination",
+                self.threshold_method,
+            ),
+            (
+                0 < self.target_fpr < 1,
+                "target_fpr",
+                "a number in (0, 1)",
+                self.target_fpr,
+            ),
+            (
+                0 < self.validation_fraction < 0.5,
+                "validation_fraction",
+                "a number in (0, 0.5)",
+                self.validation_fraction,
+            ),
+            (
+                isinstance(self.smoothing, int)
+                and self.smoothing >= 1
+                and self.smoothing % 2 == 1,
+                "smoothing",
+                "an odd positive integer",
+                self.smoothing,
+            ),
+            (
+                isinstance(self.knn_reference_rows, int)
+                and self.knn_reference_rows >= 0,
+                "knn_reference_rows",
+                "a non-negative integer",
+                self.knn_reference_rows,
+            ),
+        ]
+        for ok, name, expected, value in checks:
+            if not ok:
+                msg = f"parameter '{name}': expected {expected}, found {value!r}"
+                raise ConfigError(msg)
+
+    channels_: int
+
+    def _pixels(self, X: Any, *, fitting: bool) -> np.ndarray:
+        if isinstance(X, str | Path):
+            from anomaly_gan.images import infer_channels
+
+            channels = (
+                self.channels_ if not fitting else (self.channels or infer_channels(X))
+            )
+            batch = load_images(X, self.image_size, channels)
+            self.last_rejected_ = batch.rejected
+            pixels = batch.pixels
+        else:
+            array = np.asarray(X)
+            if fitting:
+                colour = array.ndim == 4 and (
+                    array.shape[-1] in (3, 4) or array.shape[1] == 3
+                )
+                channels = self.channels or (3 if colour else 1)
+            else:
+                channels = self.channels_
+            pixels = prepare(array, self.image_size, channels)
+        if fitting:
+            self.channels_ = (
+                int(pixels.shape[1]) if len(pixels) else int(self.channels or 1)
+            )
+        elif pixels.shape[1:] != (self.channels_, self.image_size, self.image_size):
+            msg = (
+                f"images: expected {self.channels_} channel(s), found {pixels.shape[1]}"
+            )
+            raise DataError(msg)
+        return pixels
+
+    def _build_networks(self) -> tuple[ImageGenerator, ImageDiscriminator]:
+        gen = ImageGenerator(
+            self.channels_, self.image_size, self.sizes_.latent_dim, self.base_width
+        )
+        disc = ImageDiscriminator(
+            self.channels_,
+            self.image_size,
+            self.base_width,
+            spectral_norm=self.spectral_norm,
+        )
+        return gen, disc
+
+    def _finish(self) -> None:
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
+        self._mu = float(np.mean(self.decision_scores_))
+        self._sigma = float(np.std(self.decision_scores_))
+
+    # --------------------------------------------------------------- scoring
+    def _raw(
+        self, pixels: np.ndarray, *, in_reference: np.ndarray | None = None
+    ) -> tuple[RawResiduals, np.ndarray]:
+        out = compute_residuals(
+            self.generator_,
+            self.discriminator_,
+            pixels,
+            self.device_,
+            reference=self.knn_reference_,
+            k=self.knn_neighbors,
+            in_reference=in_reference,
+        )
+        return RawResiduals(out.recon, out.latent, out.disc, out.knn), out.x_hat
+
+    def forward(self, X: Any) -> ImageForward:
+        """Scores, inputs and reconstructions of images (array or source path)."""
+        check_is_fitted(self, "calibrator_")
+        pixels = self._pixels(X, fitting=False)
+        raw, x_hat = self._raw(pixels)
+        return ImageForward(self.calibrator_.score(raw), pixels, x_hat)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Anomaly scores, higher for more anomalous images."""
+        return self.forward(X).scores.anomaly_score
+
+    def score_components(self, X: Any) -> pd.DataFrame:
+        """``anomaly_score``, ``is_anomaly`` and the normalised components."""
+        return self.components_frame(self.forward(X).scores)
+
+    def components_frame(
+        self, scores: Scores, threshold: float | None = None
+    ) -> pd.DataFrame:
+        """Return the score columns every scored output carries."""
+        cut = self.threshold_ if threshold is None else threshold
+        data: dict[str, Any] = {
+            "anomaly_score": scores.anomaly_score,
+            "is_anomaly": (scores.anomaly_score > cut).astype(np.int8),
+        }
+        for name in COMPONENTS:
+            data[f"score_{name}"] = scores.components[name]
+        return pd.DataFrame(data)
+
+    def explain(self, X: Any) -> np.ndarray:
+        """Per-pixel residual heat maps, shape (n, image_size, image_size).
+
+        The absolute difference between each image and its reconstruction,
+        averaged over channels and smoothed with a ``smoothing`` x ``smoothing``
+        box filter; larger means less like the normal images.
+        """
+        forward = self.forward(X)
+        return self.heatmaps(forward.x, forward.x_hat)
+
+    def heatmaps(self, x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
+        """Heat maps from inputs and reconstructions (see ``explain``)."""
+        residual: np.ndarray = np.abs(x - x_hat).mean(axis=1)
+        k = self.smoothing
+        if k == 1:
+            return residual
+        padded = np.pad(
+            residual, ((0, 0), (k // 2, k // 2), (k // 2, k // 2)), mode="edge"
+        )
+        windows = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(1, 2))
+        smoothed: np.ndarray = windows.mean(axis=(-1, -2))
+        return smoothed
+
+    def threshold_for_fpr(self, target_fpr: float) -> float:
+        """Threshold flagging at most ``target_fpr`` of the held-out normal images."""
+        check_is_fitted(self, "validation_scores_")
+        if not 0 < target_fpr < 1:
+            msg = f"false-positive rate: expected a number in (0, 1), found {target_fpr!r}"
+            raise ConfigError(msg)
+        return threshold_for_fpr(self.validation_scores_, target_fpr)
+
+    # ----------------------------------------------------------- persistence
+    def save(self, path: str | Path) -> Path:
+        """Write the model directory (atomic), modality ``image``."""
+        check_is_fitted(self, "calibrator_")
+        tensors = {f"generator.{k}": v for k, v in self.generator_.state_dict().items()}
+        tensors.update(
+            {
+                f"discriminator.{k}": v
+                for k, v in self.discriminator_.state_dict().items()
+            }
+        )
+        tensors["decision_scores"] = torch.as_tensor(
+            self.decision_scores_, dtype=torch.float64
+        )
+        tensors["validation_scores"] = torch.as_tensor(
+            self.validation_scores_, dtype=torch.float64
+        )
+        tensors["knn_reference"] = torch.as_tensor(self.knn_reference_)
+        params = {k: v for k, v in self.get_params().items()}
+        parts = {
+            "config": {
+                "modality": "image",
+                "params": params,
+                "sizes": {
+                    "latent_dim": self.sizes_.latent_dim,
+                    "batch_size": self.sizes_.batch_size,
+                    "epochs": self.sizes_.epochs,
+                },
+                "channels": self.channels_,
+            },
+            "preprocessor": {
+                "image_size": self.image_size,
+                "channels": self.channels_,
+                "pixel_range": [-1.0, 1.0],
+            },
+            "scorer": {
+                "calibrator": self.calibrator_.to_dict(),
+                "threshold": float(self.threshold_),
+                "threshold_method": self.threshold_method,
+            },
+            "history": {"epochs": self.history_, "best_epoch": self.best_epoch_},
+            "metadata": {
+                "anomaly_gan_version": __version__,
+                "format_version": FORMAT_VERSION,
+                "torch_version": torch.__version__,
+                "numpy_version": np.__version__,
+                "python_version": platform.python_version(),
+                "created_at": dt.datetime.now(dt.timezone.utc).isoformat(
+                    timespec="seconds"
+                ),
+                "n_training_rows": len(self.decision_scores_),
+                "fit_seconds": getattr(self, "fit_seconds_", None),
+                "device": str(self.device_),
+                "modality": "image",
+            },
+        }
+        return save_model_dir(path, tensors=tensors, parts=parts)
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str = "cpu") -> ImageGANomalyDetector:
+        """Load a verified image model directory."""
+        tensors, parts = load_model_dir(path)
+        config = parts["config"]
+        if config.get("modality") != "image":
+            msg = f"model '{path}': expected an image model, found modality {config.get('modality')!r}"
+            raise ArtifactError(msg)
+        try:
+            det = cls(**config["params"])
+            det.channels_ = int(config["channels"])
+            sizes = config["sizes"]
+            det.sizes_ = ResolvedSizes(
+                (),
+                int(sizes["latent_dim"]),
+                int(sizes["batch_size"]),
+                int(sizes["epochs"]),
+            )
+            gen, disc = det._build_networks()
+            gen.load_state_dict(
+                {k[10:]: v for k, v in tensors.items() if k.startswith("generator.")}
+            )
+            disc.load_state_dict(
+                {
+                    k[14:]: v
+                    for k, v in tensors.items()
+                    if k.startswith("discriminator.")
+                }
+            )
+            det.calibrator_ = ScoreCalibrator.from_dict(parts["scorer"]["calibrator"])
+            det.threshold_ = float(parts["scorer"]["threshold"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            msg = f"model '{path}': contents do not match what this version writes ({exc.__class__.__name__}: {exc})"
+            raise ArtifactError(msg) from exc
+        det.device_ = resolve_device(device)
+        det.generator_ = gen.to(det.device_).eval()
+        det.discriminator_ = disc.to(det.device_).eval()
+        det.knn_reference_ = tensors["knn_reference"].numpy().astype(np.float32)
+        det.history_ = parts["history"]["epochs"]
+        det.best_epoch_ = int(parts["history"]["best_epoch"])
+        det.metadata_ = parts["metadata"]
+        det.decision_scores_ = tensors["decision_scores"].numpy().astype(np.float64)
+        det.validation_scores_ = tensors["validation_scores"].numpy().astype(np.float64)
+        det._finish()
+        det._set_n_classes(None)
+        return det
+
+
+__all__ = ["ImageGANomalyDetector", "resolve_image_sizes"]

@@ -133,7 +133,10 @@ def _add_train(sub: Any) -> None:
         epilog=_EPILOG,
     )
     p.add_argument(
-        "--data", required=True, metavar="FILE", help=f"training table ({_TABLES})"
+        "--data",
+        required=True,
+        metavar="FILE",
+        help=f"training table ({_TABLES}), or images: a folder of PNG/JPEG files, an .npz file or an MNIST IDX file",
     )
     p.add_argument(
         "--out",
@@ -197,6 +200,13 @@ def _add_train(sub: Any) -> None:
         type=int,
         metavar="N",
         help="training epochs (default: by rule from the row count)",
+    )
+    p.add_argument(
+        "--image-size",
+        type=int,
+        default=32,
+        metavar="N",
+        help="image sources: images are resized to N x N (16, 32, 64, 128 or 256; default 32)",
     )
     p.add_argument(
         "--random-state", type=int, metavar="N", help="seed for a reproducible model"
@@ -296,6 +306,11 @@ def _add_score(sub: Any) -> None:
     )
     p.add_argument(
         "--summary-json", metavar="FILE", help="also write the run summary as JSON"
+    )
+    p.add_argument(
+        "--heatmaps",
+        metavar="DIR",
+        help="image models: write each image's input, reconstruction and heat-map overlay as PNGs to DIR (replaced as a whole)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     _registry_option(p)

@@ -49,6 +49,12 @@ def run_train(args: argparse.Namespace) -> int:
         msg = "--promote: only together with --register"
         raise ConfigError(msg)
     params["verbose"] = 0 if args.quiet or not sys.stderr.isatty() else 1
+    from anomaly_gan.images import is_image_source
+
+    if is_image_source(args.data):
+        from anomaly_gan.image_commands import run_train_images
+
+        return run_train_images(args, params["verbose"])
     DetectorConfig.from_dict(params, source="options")  # check before reading data
     frame = read_table(args.data)
     if args.label_col:
@@ -92,6 +98,13 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _image_model(args: argparse.Namespace) -> bool:
+    from anomaly_gan.image_commands import model_modality
+    from anomaly_gan.registry import resolve_model_spec
+
+    return model_modality(resolve_model_spec(args.model, args.registry)) == "image"
+
+
 def _load_model(args: argparse.Namespace) -> Any:
     from anomaly_gan.detector import GANomalyDetector
     from anomaly_gan.registry import resolve_model_spec
@@ -129,6 +142,13 @@ def run_score(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     table_format(args.out, args.format)  # a bad output name fails before any work
+    if _image_model(args):
+        from anomaly_gan.image_commands import _load, run_score_images
+
+        return run_score_images(args, _threshold(_load(args), args))
+    if args.heatmaps:
+        msg = "--heatmaps: only for image models"
+        raise ConfigError(msg)
     sources = expand_sources(args.data)
     det = _load_model(args)
     progress = _Progress(quiet=args.quiet)
@@ -216,6 +236,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from anomaly_gan.io import expand_sources, iter_batches
     from anomaly_gan.preprocessing import TransformReport
 
+    if _image_model(args):
+        from anomaly_gan.image_commands import _load, run_evaluate_images
+
+        return run_evaluate_images(args, _threshold(_load(args), args))
     sources = expand_sources(args.data)
     det = _load_model(args)
     threshold = _threshold(det, args)

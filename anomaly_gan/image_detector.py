@@ -329,7 +329,11 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
     def forward(self, X: Any) -> ImageForward:
         """Scores, inputs and reconstructions of images (array or source path)."""
         check_is_fitted(self, "calibrator_")
-        pixels = self._pixels(X, fitting=False)
+        return self.forward_pixels(self._pixels(X, fitting=False))
+
+    def forward_pixels(self, pixels: np.ndarray) -> ImageForward:
+        """Like ``forward`` for images already prepared (``images.prepare``)."""
+        check_is_fitted(self, "calibrator_")
         raw, x_hat = self._raw(pixels)
         return ImageForward(self.calibrator_.score(raw), pixels, x_hat)
 

@@ -38,7 +38,7 @@ def test_a_folder_streams_with_labels_and_reports_a_corrupt_file(folder):
     whole = load_images(folder, 16, 1)
     assert whole.pixels.shape == (6, 1, 16, 16)
     assert whole.pixels.dtype == np.float32
-    assert -1.0 <= whole.pixels.min() and whole.pixels.max() <= 1.0
+    assert whole.pixels.min() >= -1.0 and whole.pixels.max() <= 1.0
     assert whole.labels == ["ok"] * 3 + ["scratched"] * 3
     assert len(whole.rejected) == 1
     path, reason = whole.rejected[0]

@@ -120,11 +120,14 @@ def run_score_images(args: argparse.Namespace, threshold: float | None) -> int:
                 frame.insert(0, "path", batch.names)
                 if batch.labels:
                     frame.insert(1, IMAGE_LABEL, batch.labels)
-                if staging is not None:
+                if staging is not None and heat_dir is not None:
                     heat = det.heatmaps(forward.x, forward.x_hat)
-                    frame["heatmap"] = _write_heatmaps(
+                    names = _write_heatmaps(
                         staging, done, batch.names, forward.x, forward.x_hat, heat
                     )
+                    frame["heatmap"] = [
+                        _relative(heat_dir / n, args.out) for n in names
+                    ]
                 done += len(frame)
                 frames.append(frame)
         if not frames:
@@ -154,6 +157,15 @@ def run_score_images(args: argparse.Namespace, threshold: float | None) -> int:
         print(f"heat maps written to {heat_dir}")
     print(f"scores written to {args.out}")
     return 0
+
+
+def _relative(path: Path, out: str) -> str:
+    """``path`` relative to the scored file's folder when inside it, else absolute."""
+    import os
+
+    folder = Path(out).resolve().parent
+    full = path.resolve()
+    return os.path.relpath(full, folder) if folder in full.parents else str(full)
 
 
 def _write_heatmaps(

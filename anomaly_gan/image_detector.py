@@ -8,7 +8,7 @@ folder of image files, an ``.npz`` file, an MNIST IDX file; see ``images.py``).
 
 Sizes by rule (``resolve_image_sizes``), unless given: ``latent_dim =
 clip(image_size, 16, 128)``, ``batch_size = clip(n // 8, 8, 64)``, ``epochs``
-for about 1,500 optimiser steps, clipped to ``[5, 100]``.
+for about 1,000 optimiser steps, clipped to ``[5, 100]``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from anomaly_gan.scoring import (
 from anomaly_gan.training import GanTrainer, compute_residuals, resolve_device
 
 _MIN_IMAGES = 10
-_TARGET_STEPS = 1500
+_TARGET_STEPS = 1000
 
 
 class ImageForward(NamedTuple):
@@ -82,7 +82,7 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
         Images are resized to ``image_size x image_size`` (a power of two, 16-256).
     channels : int or None, default=None
         1 (grey) or 3 (colour); None takes it from the training data.
-    base_width : int, default=32
+    base_width : int, default=16
         Convolution width of the first layer (doubles per layer, up to 8x).
     smoothing : int, default=3
         Box-filter size of the heat maps (1 for raw per-pixel residuals).
@@ -101,7 +101,7 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
         batch_size: int | None = None,
         lr: float = 2e-4,
         latent_dim: int | None = None,
-        base_width: int = 32,
+        base_width: int = 16,
         adv_weight: float = 1.0,
         recon_weight: float = 50.0,
         latent_weight: float = 1.0,

@@ -255,3 +255,15 @@ def similar_reviewed(
         keep.append("feature_1")
     out = nearest[keep].assign(event_id=nearest[column].astype(str))
     return out.merge(info, on="event_id", how="left").drop(columns="event_id")
+
+
+def image_file(scored: Path, name: str) -> Path | None:
+    """A heat-map PNG named in a scored file, if it lies inside the scores folder."""
+    candidate = Path(name)
+    if not candidate.is_absolute():
+        candidate = scored.parent / candidate
+    try:
+        resolved = confined(candidate)
+    except PermissionError:
+        return None
+    return resolved if resolved.is_file() and resolved.suffix == ".png" else None

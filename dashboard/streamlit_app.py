@@ -27,6 +27,7 @@ navigation = st.navigation(
         st.Page(PAGES / "triage.py", title="Triage"),
         st.Page(PAGES / "metrics.py", title="Metrics"),
         st.Page(PAGES / "models.py", title="Models"),
+        st.Page(PAGES / "images.py", title="Images"),
     ]
 )
 navigation.run()

@@ -39,7 +39,7 @@ def test_network_shapes(channels, size):
 
 def test_sizes_follow_the_rule():
     sizes = resolve_image_sizes(7200, 32)
-    assert (sizes.latent_dim, sizes.batch_size, sizes.epochs) == (32, 64, 14)
+    assert (sizes.latent_dim, sizes.batch_size, sizes.epochs) == (32, 64, 9)
     small = resolve_image_sizes(40, 16)
     assert (small.latent_dim, small.batch_size, small.epochs) == (16, 8, 100)
 

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from anomaly_gan.evaluation import evaluate_scores
+from anomaly_gan.evaluation import anomaly_labels, evaluate_scores
 from auth import analyst_name
 from data import batch_id, choose_batch, id_column, registry, verdict_store
 
@@ -77,16 +77,28 @@ if chosen is not None:
         else (options[0] if options else "")
     )
     scores, labels, source = None, None, ""
-    if choice.startswith("label column"):
+    column_labels = None
+    if label_cols and choice != "analysts' verdicts":
+        values = frame[label_cols[0]]
+        normal_label = "normal"
+        if not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(
+            values
+        ):
+            kinds = values.astype(str).value_counts().index.tolist()
+            normal_label = st.selectbox(
+                f"Normal value of '{label_cols[0]}'", kinds, key="normal_label"
+            )
+        column_labels = anomaly_labels(values, label_cols[0], normal_label)
+    if choice.startswith("label column") and column_labels is not None:
         scores = frame["anomaly_score"].to_numpy(float)
-        labels = (frame[label_cols[0]].astype(float) != 0).to_numpy(int)
+        labels = column_labels.astype(int)
         source = f"label column '{label_cols[0]}' ({len(labels):,} rows)"
     elif choice == "analysts' verdicts":
         scores = decided["score"].to_numpy(float)
         labels = (decided["verdict"] == "confirmed").to_numpy(int)
         source = f"analysts' verdicts ({len(labels):,} events)"
     elif choice.startswith("both"):
-        labelled = (frame[label_cols[0]].astype(float) != 0).astype(int)
+        labelled = pd.Series(column_labels, index=frame.index).astype(int)
         by_id = dict(
             zip(
                 decided["event_id"].astype(str),

@@ -47,7 +47,8 @@ def test_images_train_score_with_heatmaps_and_evaluate(images, tmp_path, capsys)
     rejected = pd.read_csv(str(scores) + ".rejected.csv")
     assert rejected["path"].str.endswith("zz_broken.png").all()
     first = scored["heatmap"].iloc[0]
-    stem = first.removesuffix("_heatmap.png")
+    assert first.startswith("heat/")  # relative to the scored file's folder
+    stem = first.removeprefix("heat/").removesuffix("_heatmap.png")
     for part in ("input", "reconstruction", "heatmap"):
         with Image.open(heat / f"{stem}_{part}.png") as png:
             assert png.size == (16, 16)

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -9,7 +11,7 @@ from anomaly_gan.batch import score_frame
 from anomaly_gan.registry import ModelRegistry
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py")
-PAGES = ("overview", "flagged", "triage", "metrics", "models")
+PAGES = ("overview", "flagged", "triage", "metrics", "models", "images")
 UNSEEN_OK = pytest.mark.filterwarnings("ignore:.*unseen in training:UserWarning")
 
 
@@ -285,3 +287,53 @@ def test_uploads_are_validated_and_added_atomically(env, monkeypatch):
             data.save_upload(name, content)
     left = sorted(p.name for p in (env / "scores").iterdir())
     assert left == ["evil_name.csv"]  # nothing partial left behind
+
+
+@pytest.fixture
+def image_batch(env):
+    """A real image model scores a folder with --heatmaps into the scores folder."""
+    from PIL import Image
+
+    from anomaly_gan.cli import main
+
+    rng = np.random.default_rng(0)
+    base = np.linspace(10, 60, 16)[None, :].repeat(16, axis=0)
+    root = env / "imgs"
+    for label, n in (("ok", 60), ("defect", 4)):
+        (root / label).mkdir(parents=True)
+        for i in range(n):
+            img = np.clip(base + rng.normal(0, 3, (16, 16)), 0, 255)
+            if label == "defect":
+                img[4:8, 4:8] = 255
+            Image.fromarray(img.astype(np.uint8)).save(root / label / f"{i:03d}.png")
+    model = env / "img_model"
+    train = ["train", "--data", str(root), "--out", str(model), "--image-size", "16"]
+    assert main([*train, "--epochs", "3", "--random-state", "0", "--quiet"]) == 0
+    scores = env / "scores"
+    score = ["score", "--model", str(model), "--data", str(root)]
+    score += ["--out", str(scores / "images.csv"), "--fpr", "0.05"]
+    assert main([*score, "--heatmaps", str(scores / "images_heatmaps")]) == 0
+    return scores / "images.csv"
+
+
+def test_image_page_shows_heat_maps_and_metrics_take_text_labels(image_batch):
+    at = page("images")
+    assert not at.warning
+    images = at.get("image")
+    assert len(images) == 4  # the four flagged images: the planted defects
+    assert all(len(i.value) == 2 for i in images)  # the image and its heat map
+    scored = pd.read_csv(image_batch)
+    flagged = scored[scored["is_anomaly"] == 1]
+    assert (flagged["label"] == "defect").all()
+    assert sorted(i.captions[0].split(":")[0] for i in images) == sorted(
+        Path(p).name for p in flagged["path"]
+    )
+    at.checkbox(key="image_flagged").uncheck().run()
+    at.slider(key="image_count").set_value(8).run()
+    assert len(at.get("image")) == 8
+    metrics = page("metrics")
+    metrics.selectbox(key="normal_label").set_value("ok").run()
+    assert not metrics.exception
+    assert any("label column 'label' (64 rows)" in c.value for c in metrics.caption)
+    triage = page("triage")
+    assert triage.multiselect(key="events").options  # flagged images by path

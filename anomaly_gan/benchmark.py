@@ -68,6 +68,7 @@ class Split:
     y_test: np.ndarray
     baseline_train: np.ndarray  # standardised / one-hot features for PyOD
     baseline_test: np.ndarray
+    modality: str = "tabular"  # "image": X_train / X_test are arrays of images
 
 
 def adbench_splits(path: Path, seed: int) -> Split:
@@ -124,8 +125,48 @@ def nsl_kdd_split(folder: Path, seed: int) -> Split:
     )
 
 
-def make_detector(name: str, seed: int, n_features: int) -> Any:
+MNIST_PREFIX = "mnist-"
+
+
+def mnist_split(folder: Path, digit: int, seed: int) -> Split:
+    """One-class MNIST: ``digit`` is the anomaly, the other nine are normal.
+
+    Normals split 80/20 (``random_state=seed``); fit on the 80%, score the 20%
+    plus every image of ``digit``. Baselines get flattened pixels / 255,
+    standardised on the training normals.
+    """
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from anomaly_gan.datasets import load_mnist
+
+    data = load_mnist(
+        folder / "t10k-images-idx3-ubyte.gz", folder / "t10k-labels-idx1-ubyte.gz"
+    )
+    normal = np.flatnonzero(data.y != digit)
+    train, held = train_test_split(normal, test_size=0.2, random_state=seed)
+    test = np.concatenate([held, np.flatnonzero(data.y == digit)])
+    flat = data.X.reshape(len(data.X), -1).astype(np.float64) / 255.0
+    scaler = StandardScaler().fit(flat[train])
+    return Split(
+        f"{MNIST_PREFIX}{digit}",
+        data.X[train],
+        data.X[test],
+        (data.y[test] == digit).astype(int),
+        scaler.transform(flat[train]),
+        scaler.transform(flat[test]),
+        modality="image",
+    )
+
+
+def make_detector(
+    name: str, seed: int, n_features: int, modality: str = "tabular"
+) -> Any:
     """Return a fresh detector with the protocol's settings."""
+    if name == OURS and modality == "image":
+        from anomaly_gan.image_detector import ImageGANomalyDetector
+
+        return ImageGANomalyDetector(random_state=seed, device="auto")
     if name == OURS:
         return GANomalyDetector(random_state=seed, device="auto")
     from pyod.models import (
@@ -183,7 +224,9 @@ def run_one(split: Split, name: str, seed: int) -> dict[str, Any]:
         "error": "",
     }
     try:
-        det = make_detector(name, seed, int(split.baseline_train.shape[1]))
+        det = make_detector(
+            name, seed, int(split.baseline_train.shape[1]), split.modality
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             started = time.perf_counter()
@@ -223,6 +266,7 @@ def run(
     seeds: list[int] | None = None,
     anogan_max_rows: int = 3_000,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    mnist: Path | None = None,
 ) -> Path:
     """Run (or resume) the benchmark, appending to ``out_csv``."""
     detectors = detectors or [OURS, *BASELINES]
@@ -234,7 +278,7 @@ def run(
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
         if new_file:
             writer.writeheader()
-        for name, make_split in _sources(adbench, nsl_kdd, datasets):
+        for name, make_split in _sources(adbench, nsl_kdd, datasets, mnist):
             for seed in seeds:
                 todo = [d for d in detectors if (name, str(seed), d) not in done]
                 if not todo:
@@ -255,7 +299,10 @@ def run(
 
 
 def _sources(
-    adbench: Path | None, nsl_kdd: Path | None, datasets: list[str] | None
+    adbench: Path | None,
+    nsl_kdd: Path | None,
+    datasets: list[str] | None,
+    mnist: Path | None = None,
 ) -> Iterator[tuple[str, Callable[[int], Split]]]:
     wanted = set(datasets) if datasets else None
     if adbench is not None:
@@ -264,6 +311,15 @@ def _sources(
                 yield path.stem, _adbench_loader(path)
     if nsl_kdd is not None and (wanted is None or "nsl-kdd" in wanted):
         yield "nsl-kdd", lambda seed: nsl_kdd_split(nsl_kdd, seed)
+    if mnist is not None:
+        for digit in range(10):
+            name = f"{MNIST_PREFIX}{digit}"
+            if wanted is None or name in wanted or "mnist" in wanted:
+                yield name, _mnist_loader(mnist, digit)
+
+
+def _mnist_loader(folder: Path, digit: int) -> Callable[[int], Split]:
+    return lambda seed: mnist_split(folder, digit, seed)
 
 
 def _adbench_loader(path: Path) -> Callable[[int], Split]:
@@ -290,7 +346,9 @@ def report(results_csv: Path, *, anogan_max_rows: int = 3_000) -> str:
     auc = per_set["roc_auc"].unstack("detector")
     order = [d for d in (OURS, *BASELINES) if d in auc.columns]
     auc = auc[order]
-    adbench_sets = [d for d in auc.index if d != "nsl-kdd"]
+    adbench_sets = [
+        d for d in auc.index if d != "nsl-kdd" and not d.startswith(MNIST_PREFIX)
+    ]
     full = [d for d in order if d != "AnoGAN"]
     complete = auc.loc[adbench_sets, full].dropna()
     ranks = complete.rank(axis=1, ascending=False).mean()
@@ -324,7 +382,7 @@ def report(results_csv: Path, *, anogan_max_rows: int = 3_000) -> str:
     if OURS in auc.columns:
         lines += [
             "",
-            "## anomaly-gan against each baseline (ROC-AUC, per data set; ties within 0.005)",
+            "## anomaly-gan against each baseline (ROC-AUC per ADBench set; ties within 0.005)",
             "",
             "| baseline | wins | ties | losses |",
             "|---|---|---|---|",
@@ -332,7 +390,7 @@ def report(results_csv: Path, *, anogan_max_rows: int = 3_000) -> str:
         for d in order:
             if d == OURS:
                 continue
-            both = auc[[OURS, d]].dropna()
+            both = auc.loc[adbench_sets, [OURS, d]].dropna()
             diff = both[OURS] - both[d]
             lines.append(
                 f"| {d} | {int((diff > TIE).sum())} | {int((diff.abs() <= TIE).sum())} | {int((diff < -TIE).sum())} |"
@@ -362,6 +420,7 @@ def report(results_csv: Path, *, anogan_max_rows: int = 3_000) -> str:
         lines += [
             f"| {d} | {row[d]:.4f} |" for d in row.sort_values(ascending=False).index
         ]
+    lines += _mnist_section(auc, ok)
     lines += [
         "",
         "## Per data set (ROC-AUC, mean over seeds)",
@@ -389,6 +448,29 @@ def report(results_csv: Path, *, anogan_max_rows: int = 3_000) -> str:
         ]
     lines += ["", _machine()]
     return "\n".join(lines)
+
+
+def _mnist_section(auc: pd.DataFrame, ok: pd.DataFrame) -> list[str]:
+    digits = [d for d in auc.index if d.startswith(MNIST_PREFIX)]
+    if not digits:
+        return []
+    table = auc.loc[digits].dropna(axis=1, how="all")
+    seeds = sorted(ok.loc[ok["dataset"].isin(digits), "seed"].unique())
+    lines = [
+        "",
+        "## One-class MNIST (ROC-AUC per anomalous digit, mean over seeds "
+        + ", ".join(str(s) for s in seeds)
+        + ")",
+        "",
+        "| detector | "
+        + " | ".join(d[len(MNIST_PREFIX) :] for d in digits)
+        + " | mean |",
+        "|---|" + "---|" * (len(digits) + 1),
+    ]
+    for det in table.mean().sort_values(ascending=False).index:
+        cells = " | ".join(f"{table.loc[d, det]:.3f}" for d in digits)
+        lines.append(f"| {det} | {cells} | {table[det].mean():.3f} |")
+    return lines
 
 
 def _machine() -> str:

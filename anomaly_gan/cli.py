@@ -510,10 +510,16 @@ def _add_benchmark(sub: Any) -> None:
         help="NSL-KDD folder ('' to skip)",
     )
     p.add_argument(
+        "--mnist",
+        metavar="DIR",
+        default="",
+        help="MNIST folder (IDX files) for the one-class image protocol, e.g. ../shared/data/mnist (default: skipped)",
+    )
+    p.add_argument(
         "--datasets",
         nargs="+",
         metavar="NAME",
-        help="only these data sets (file stems, or nsl-kdd)",
+        help="only these data sets (file stems, nsl-kdd, mnist or mnist-D)",
     )
     p.add_argument(
         "--detectors",

@@ -354,7 +354,8 @@ def run_benchmark(args: argparse.Namespace) -> int:
     if not args.report_only:
         adbench = Path(args.adbench) if args.adbench else None
         nsl = Path(args.nsl_kdd) if args.nsl_kdd else None
-        for folder in (adbench, nsl):
+        mnist = Path(args.mnist) if args.mnist else None
+        for folder in (adbench, nsl, mnist):
             if folder is not None and not folder.is_dir():
                 msg = f"data folder '{folder}': not found (see ../shared/data/README.md, or pass '' to skip it)"
                 raise ConfigError(msg)
@@ -377,6 +378,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
             seeds=args.seeds,
             anogan_max_rows=args.anogan_max_rows,
             progress=show,
+            mnist=mnist,
         )
     if not results.exists():
         msg = f"results file '{results}': not found; run the benchmark first"

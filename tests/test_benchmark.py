@@ -114,10 +114,74 @@ def test_cli_writes_the_report(npz_folder, tmp_path, monkeypatch, capsys):
 
 def _fast_detector(make):
     # The protocol's detectors, with our GAN cut to a few epochs to keep the test quick.
-    def fast(name, seed, n_features):
-        det = make(name, seed, n_features)
+    def fast(name, seed, n_features, modality="tabular"):
+        det = make(name, seed, n_features, modality)
         if name == benchmark.OURS:
             det.set_params(epochs=5)
         return det
 
     return fast
+
+
+def _mnist_folder(tmp_path):
+    """A tiny IDX pair in MNIST's file names: 3 'digits', 40 images each."""
+    import gzip
+    import struct
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 40).astype(np.uint8)
+    images = np.zeros((120, 28, 28), np.uint8)
+    for i, label in enumerate(labels):
+        images[i, 4 + 6 * label : 10 + 6 * label, 4:24] = 200  # a bar per digit
+    images = np.clip(images + rng.integers(0, 20, images.shape), 0, 255).astype(
+        np.uint8
+    )
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    with gzip.open(folder / "t10k-images-idx3-ubyte.gz", "wb") as fh:
+        fh.write(struct.pack(">BBBBIII", 0, 0, 8, 3, 120, 28, 28) + images.tobytes())
+    with gzip.open(folder / "t10k-labels-idx1-ubyte.gz", "wb") as fh:
+        fh.write(struct.pack(">BBBBI", 0, 0, 8, 1, 120) + labels.tobytes())
+    return folder
+
+
+def test_mnist_one_class_protocol_and_report(tmp_path, monkeypatch):
+    folder = _mnist_folder(tmp_path)
+    split = benchmark.mnist_split(folder, 1, seed=0)
+    # 80 normal images (digits 0 and 2): 64 to fit, 16 held out + the 40 of digit 1.
+    assert split.X_train.shape == (64, 28, 28)
+    assert len(split.y_test) == 56 and int(split.y_test.sum()) == 40
+    assert split.baseline_train.shape == (64, 784) and split.modality == "image"
+
+    original = benchmark.make_detector
+
+    def small(name, seed, n_features, modality="tabular"):
+        if name == "anomaly-gan":
+            from anomaly_gan.image_detector import ImageGANomalyDetector
+
+            return ImageGANomalyDetector(image_size=16, epochs=3, random_state=seed)
+        return original(name, seed, n_features, modality)
+
+    monkeypatch.setattr(benchmark, "make_detector", small)
+    results = tmp_path / "r.csv"
+    benchmark.run(
+        results,
+        adbench=None,
+        nsl_kdd=None,
+        mnist=folder,
+        datasets=["mnist-0", "mnist-1"],
+        detectors=["anomaly-gan", "KNN"],
+        seeds=[0],
+    )
+    with results.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["dataset"], r["detector"]) for r in rows] == [
+        ("mnist-0", "anomaly-gan"),
+        ("mnist-0", "KNN"),
+        ("mnist-1", "anomaly-gan"),
+        ("mnist-1", "KNN"),
+    ]
+    assert [r["error"] for r in rows] == [""] * 4
+    text = benchmark.report(results)
+    assert "## One-class MNIST" in text
+    assert "| detector | 0 | 1 | mean |" in text

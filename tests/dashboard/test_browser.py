@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from anomaly_gan.batch import score_frame
+from anomaly_gan.verdicts import VerdictStore
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -41,7 +42,7 @@ def _free_port():
 # Playwright's driver process leaves a pipe for the garbage collector to close.
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_dashboard_serves_flagged_events_in_a_browser(tmp_path, fitted, tx_test):
+def test_a_verdict_set_in_the_browser_survives_a_reload(tmp_path, fitted, tx_test):
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     sync_api = pytest.importorskip(
@@ -49,9 +50,8 @@ def test_dashboard_serves_flagged_events_in_a_browser(tmp_path, fitted, tx_test)
     )
     scores = tmp_path / "scores"
     scores.mkdir()
-    score_frame(fitted, tx_test, keep_cols=["is_fraud"]).to_csv(
-        scores / "day1.csv", index=False
-    )
+    scored = score_frame(fitted, tx_test, keep_cols=["is_fraud"])
+    scored.to_csv(scores / "day1.csv", index=False)
     port = _free_port()
     server = subprocess.Popen(
         [
@@ -86,25 +86,74 @@ def test_dashboard_serves_flagged_events_in_a_browser(tmp_path, fitted, tx_test)
                 "the dashboard did not start"
             )
             time.sleep(0.2)
+        shots = tmp_path / "screenshots"
+        shots.mkdir()
+        top = (
+            scored.loc[scored["is_anomaly"] == 1]
+            .sort_values("anomaly_score", ascending=False)["transaction_id"]
+            .iloc[0]
+        )
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=CHROMIUM, headless=True, args=ARGS
             )
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.locator(
-                "[data-testid='stApp'][data-test-script-state='notRunning']"
-            ).wait_for(timeout=60_000)
-            page.get_by_text("Overview").first.wait_for(timeout=30_000)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            url = f"http://127.0.0.1:{port}/"
+            page.goto(url)
+            idle = "[data-testid='stApp'][data-test-script-state='notRunning']"
+            page.locator(idle).wait_for(timeout=60_000)
+            page.locator("[data-testid='stMetric']").first.wait_for(timeout=60_000)
             assert page.locator("[data-testid='stMetric']").count() == 4
-            page.locator(
-                "[data-testid='stSidebarNav'] a", has_text="Flagged events"
-            ).click()
-            page.get_by_text("flagged events match").wait_for(timeout=60_000)
-            page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)
-            page.screenshot(path=str(tmp_path / "flagged.png"), full_page=True)
+            page.screenshot(path=str(shots / "overview.png"), full_page=True)
+
+            def visit(title, marker):
+                page.locator("[data-testid='stSidebarNav'] a", has_text=title).click()
+                page.get_by_text(marker).first.wait_for(timeout=60_000)
+                page.locator(idle).wait_for(timeout=60_000)
+
+            visit("Flagged events", "flagged events match")
+            page.get_by_text(f"Why {top} was flagged").wait_for(timeout=60_000)
+            page.get_by_text(top).first.wait_for(state="attached", timeout=60_000)
+            page.wait_for_timeout(1500)  # let the data grid draw before the picture
+            page.screenshot(path=str(shots / "flagged.png"), full_page=True)
+            # Triage: name, the top event, a verdict, a note, save.
+            visit("Triage", "Verdicts in this batch")
+            page.get_by_label("Analyst").fill("ana")
+            page.get_by_label("Analyst").press("Enter")
+            page.locator(idle).wait_for(timeout=60_000)
+            events = page.locator("[data-testid='stMultiSelect']").first
+            events.locator("input").fill(top)
+            events.locator("input").press("Enter")
+            page.locator(idle).wait_for(timeout=60_000)
+            page.get_by_text("confirmed", exact=True).first.click()
+            page.get_by_label("Note").fill("seen in the browser")
+            page.get_by_role("button", name="Save verdict").click()
+            page.get_by_text("Saved 'confirmed' for 1 event(s).").wait_for(
+                timeout=60_000
+            )
+            page.screenshot(path=str(shots / "triage.png"), full_page=True)
+            # A reload is a new session: the verdict comes back from the store.
+            page.reload()
+            page.locator(idle).wait_for(timeout=60_000)
+            page.get_by_text("Verdicts in this batch").wait_for(timeout=60_000)
+            # Data frames draw on a canvas; their accessible cells are hidden.
+            page.get_by_text("seen in the browser").first.wait_for(
+                state="attached", timeout=60_000
+            )
+            visit("Metrics", "Labels from")
+            page.screenshot(path=str(shots / "metrics.png"), full_page=True)
+            visit("Models", "holds no version yet")
+            page.screenshot(path=str(shots / "models.png"), full_page=True)
+            visit("Images", "This batch has no heat maps")
+            page.screenshot(path=str(shots / "images.png"), full_page=True)
             browser.close()
-        assert (tmp_path / "flagged.png").stat().st_size > 10_000
+        store = VerdictStore(tmp_path / "v.db")
+        saved = store.verdicts()
+        assert saved["event_id"].tolist() == [top]
+        assert saved["verdict"].tolist() == ["confirmed"]
+        assert saved["analyst"].tolist() == ["ana"]
+        for name in ("overview", "flagged", "triage", "metrics", "models", "images"):
+            assert (shots / f"{name}.png").stat().st_size > 10_000
     finally:
         server.terminate()
         server.wait(timeout=10)

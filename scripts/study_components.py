@@ -51,7 +51,32 @@ COMBOS: dict[str, dict[str, float]] = {
     "recon+2knn_x+knn_z": {"recon": 1.0, "knn_x": 2.0, "knn_z": 1.0},
     "knn_x+knn_z": {"knn_x": 1.0, "knn_z": 1.0},
     "all": {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn_x": 2.0, "knn_z": 1.0},
+    # "slog:" combinations compress each component with sign(v) * log(1 + |v|)
+    # first (the 0.2 default is "slog:gan+2knn_x").
+    "slog:recon+knn_x": {"recon": 1.0, "knn_x": 1.0},
+    "slog:recon+2knn_x": {"recon": 1.0, "knn_x": 2.0},
+    "slog:recon+2knn_x+knn_z": {"recon": 1.0, "knn_x": 2.0, "knn_z": 1.0},
+    "slog:gan+knn_x": {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn_x": 1.0},
+    "slog:gan+2knn_x": {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn_x": 2.0},
+    "slog:gan+2knn_x+knn_z": {
+        "recon": 1.0,
+        "latent": 0.5,
+        "disc": 0.5,
+        "knn_x": 2.0,
+        "knn_z": 1.0,
+    },
 }
+
+
+def _combine(arrays: dict[str, np.ndarray], combo: str) -> np.ndarray:
+    squash = combo.startswith("slog:")
+    total = np.zeros_like(arrays["recon"], dtype=np.float64)
+    for name, weight in COMBOS[combo].items():
+        values = arrays[name]
+        if squash:
+            values = np.sign(values) * np.log1p(np.abs(values))
+        total = total + weight * values
+    return total
 
 
 def _knn(ref: np.ndarray, test: np.ndarray, val: np.ndarray) -> np.ndarray:
@@ -107,9 +132,8 @@ def summary(dirs: list[Path]) -> None:
         for f in sorted(d.glob("*.npz")):
             a = np.load(f)
             row = {"run": d.name, "set": f.stem, "fit_s": float(a["fit_s"])}
-            for combo, weights in COMBOS.items():
-                score = sum(w * a[c] for c, w in weights.items())
-                row[combo] = roc_auc_score(a["y"], score)
+            for combo in COMBOS:
+                row[combo] = roc_auc_score(a["y"], _combine(dict(a), combo))
             row["pyod_knn"] = roc_auc_score(a["y"], a["pyod_knn"])
             rows.append(row)
     frame = pd.DataFrame(rows)

@@ -30,3 +30,18 @@ def test_cuda_training_with_mixed_precision(tx_train, tx_test, tmp_path):
         rtol=1e-4,
         atol=1e-4,
     )
+
+
+def test_cuda_image_training_with_mixed_precision(tmp_path):
+    from anomaly_gan.image_detector import ImageGANomalyDetector
+
+    rng = np.random.default_rng(0)
+    base = np.linspace(10, 60, 32)[None, None, :].repeat(32, axis=1)
+    normal = np.clip(base + rng.normal(0, 3, (400, 32, 32)), 0, 255).astype(np.uint8)
+    det = ImageGANomalyDetector(epochs=5, random_state=0, device="auto").fit(normal)
+    assert det.device_.type == "cuda"
+    odd = 255 - normal[:50]
+    scores = det.decision_function(np.concatenate([normal[:50], odd]))
+    assert roc_auc_score(np.r_[np.zeros(50), np.ones(50)], scores) > 0.95
+    heat = det.explain(odd[:4])
+    assert heat.shape == (4, 32, 32)

@@ -52,6 +52,20 @@ def run_train_images(args: argparse.Namespace, verbose: int) -> int:
     from anomaly_gan.image_detector import ImageGANomalyDetector
     from anomaly_gan.images import infer_channels, load_images
 
+    for option in (
+        "config",
+        "id_cols",
+        "timestamp_cols",
+        "exclude_cols",
+        "categorical_cols",
+        "numeric_cols",
+    ):
+        if getattr(args, option, None):
+            msg = f"--{option.replace('_', '-')}: only for tables, not for the image source '{args.data}'"
+            raise ConfigError(msg)
+    if args.resume:
+        msg = "--resume: image training has no checkpoints yet; train again without --resume"
+        raise ConfigError(msg)
     det = ImageGANomalyDetector(
         image_size=args.image_size,
         epochs=args.epochs,
@@ -85,6 +99,15 @@ def run_train_images(args: argparse.Namespace, verbose: int) -> int:
         f"threshold {det.threshold_:.4f} (target false-positive rate {det.target_fpr:g})"
     )
     print(f"model written to {out}")
+    if args.register:
+        from anomaly_gan.registry import ModelRegistry, default_root
+
+        reg = ModelRegistry(default_root(args.registry))
+        number = reg.register(
+            out, note=f"trained from {args.data}", promote_to=args.promote
+        )
+        promoted = f"; '{args.promote}' now points at it" if args.promote else ""
+        print(f"registered as version {number} in {reg.root}{promoted}")
     return 0
 
 

@@ -72,3 +72,21 @@ def test_heatmaps_are_refused_for_a_tabular_model(tmp_path, capsys):
     argv = ["score", "--model", str(path), "--data", str(tmp_path / "d.csv")]
     assert main([*argv, "--out", str(tmp_path / "o.csv"), "--heatmaps", "h"]) == 2
     assert "--heatmaps: only for image models" in capsys.readouterr().err
+
+
+def test_image_training_registers_and_refuses_table_options(
+    images, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("ANOMALY_GAN_REGISTRY", str(tmp_path / "reg"))
+    argv = ["train", "--data", str(images), "--out", str(tmp_path / "m")]
+    argv += ["--image-size", "16", "--epochs", "1", "--quiet"]
+    assert main([*argv, "--id-cols", "x"]) == 2
+    assert "--id-cols: only for tables" in capsys.readouterr().err
+    assert main([*argv, "--resume"]) == 2
+    assert "--resume: image training has no checkpoints yet" in capsys.readouterr().err
+    assert main([*argv, "--register", "--promote"]) == 0
+    assert "registered as version 1" in capsys.readouterr().out
+    scores = tmp_path / "s.csv"
+    argv = ["score", "--model", "registry:production", "--data", str(images)]
+    assert main([*argv, "--out", str(scores)]) == 0
+    assert len(pd.read_csv(scores)) == 86

@@ -17,6 +17,7 @@ __all__ = [
     "DataError",
     "DetectorConfig",
     "GANomalyDetector",
+    "ImageGANomalyDetector",
     "RegistryError",
     "SchemaError",
     "TabularPreprocessor",
@@ -29,6 +30,7 @@ __all__ = [
 
 _LAZY = {
     "GANomalyDetector": "anomaly_gan.detector",
+    "ImageGANomalyDetector": "anomaly_gan.image_detector",
     "TabularPreprocessor": "anomaly_gan.preprocessing",
     "DetectorConfig": "anomaly_gan.config",
     "make_transactions": "anomaly_gan.datasets",
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
         RegistryError,
         SchemaError,
     )
+    from anomaly_gan.image_detector import ImageGANomalyDetector
     from anomaly_gan.preprocessing import TabularPreprocessor
 
 

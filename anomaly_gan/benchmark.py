@@ -478,7 +478,7 @@ def _machine() -> str:
     import sklearn
     import torch
 
-    from anomaly_gan import __version__
+    from anomaly_gan._version import __version__
 
     return (
         f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads"

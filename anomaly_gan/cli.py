@@ -23,7 +23,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from anomaly_gan import __version__
+from anomaly_gan._version import __version__
 from anomaly_gan.exceptions import (
     AnomalyGanError,
     ArtifactError,

@@ -23,7 +23,7 @@ from pyod.models.base import BaseDetector
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from anomaly_gan import __version__
+from anomaly_gan._version import __version__
 from anomaly_gan.artifacts import FORMAT_VERSION, load_model_dir, save_model_dir
 from anomaly_gan.config import PREPROCESSOR_PARAMS, DetectorConfig, ResolvedSizes
 from anomaly_gan.exceptions import ArtifactError, ConfigError, SchemaError

@@ -12,6 +12,7 @@ def test_public_names_are_pinned():
         "DataError",
         "DetectorConfig",
         "GANomalyDetector",
+        "ImageGANomalyDetector",
         "RegistryError",
         "SchemaError",
         "TabularPreprocessor",

@@ -98,12 +98,58 @@ class EvaluationReport:
         return "\n".join(lines)
 
 
-def evaluate_scores(
-    scores: np.ndarray, labels: np.ndarray, threshold: float
-) -> EvaluationReport:
-    """Compute the report; rows with score above ``threshold`` are flagged."""
+@dataclass
+class RankMetrics:
+    """The threshold-free part of a report (the costly part on large sets)."""
+
+    roc_auc: float | None
+    average_precision: float | None
+    recall_at_fpr: dict[str, float | None]
+    precision_at_k: dict[str, float]
+
+
+def rank_metrics(scores: np.ndarray, labels: np.ndarray) -> RankMetrics:
+    """ROC-AUC, average precision, recall at fixed FPRs and precision at k."""
     scores = np.asarray(scores, dtype=np.float64)
     y = np.asarray(labels).astype(bool)
+    both = 0 < y.sum() < y.size
+    recall_at_fpr: dict[str, float | None] = {}
+    curve = roc_curve(y, scores) if both else None
+    for target in RECALL_AT_FPR:
+        key = f"{target:g}"
+        if curve is None:
+            recall_at_fpr[key] = None
+        else:
+            fpr, tpr = curve[0], curve[1]
+            # Best recall among operating points whose FPR does not exceed the target.
+            recall_at_fpr[key] = float(tpr[fpr <= target].max())
+    order = np.argsort(-scores, kind="stable")
+    precision_at_k = {
+        str(k): float(y[order[:k]].mean()) for k in PRECISION_AT_K if k <= y.size
+    }
+    return RankMetrics(
+        roc_auc=float(roc_auc_score(y, scores)) if both else None,
+        average_precision=float(average_precision_score(y, scores)) if both else None,
+        recall_at_fpr=recall_at_fpr,
+        precision_at_k=precision_at_k,
+    )
+
+
+def evaluate_scores(
+    scores: np.ndarray,
+    labels: np.ndarray,
+    threshold: float,
+    *,
+    ranked: RankMetrics | None = None,
+) -> EvaluationReport:
+    """Compute the report; rows with score above ``threshold`` are flagged.
+
+    ``ranked`` reuses ``rank_metrics(scores, labels)`` computed earlier (the
+    dashboard caches it while the threshold moves).
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(labels).astype(bool)
+    ranked = ranked if ranked is not None else rank_metrics(scores, y)
     flagged = scores > threshold
     tp = int(np.sum(flagged & y))
     fp = int(np.sum(flagged & ~y))
@@ -112,30 +158,17 @@ def evaluate_scores(
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    both = 0 < y.sum() < y.size
-    report = EvaluationReport(
+    return EvaluationReport(
         n_rows=int(y.size),
         n_anomalies=int(y.sum()),
         threshold=float(threshold),
-        roc_auc=float(roc_auc_score(y, scores)) if both else None,
-        average_precision=float(average_precision_score(y, scores)) if both else None,
+        roc_auc=ranked.roc_auc,
+        average_precision=ranked.average_precision,
         precision=precision,
         recall=recall,
         f1=f1,
         false_positive_rate=fp / (fp + tn) if fp + tn else 0.0,
         confusion_matrix={"tn": tn, "fp": fp, "fn": fn, "tp": tp},
+        recall_at_fpr=dict(ranked.recall_at_fpr),
+        precision_at_k=dict(ranked.precision_at_k),
     )
-    curve = roc_curve(y, scores) if both else None
-    for target in RECALL_AT_FPR:
-        key = f"{target:g}"
-        if curve is None:
-            report.recall_at_fpr[key] = None
-        else:
-            fpr, tpr = curve[0], curve[1]
-            # Best recall among operating points whose FPR does not exceed the target.
-            report.recall_at_fpr[key] = float(tpr[fpr <= target].max())
-    order = np.argsort(-scores, kind="stable")
-    for k in PRECISION_AT_K:
-        if k <= y.size:
-            report.precision_at_k[str(k)] = float(y[order[:k]].mean())
-    return report

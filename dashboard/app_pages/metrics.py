@@ -1,5 +1,6 @@
 """Metrics: ROC and precision-recall with a threshold that moves the confusion matrix."""
 
+import hashlib
 from typing import Any
 
 import altair as alt
@@ -8,9 +9,30 @@ import pandas as pd
 import streamlit as st
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from anomaly_gan.evaluation import anomaly_labels, evaluate_scores
+from anomaly_gan.evaluation import (
+    RankMetrics,
+    anomaly_labels,
+    evaluate_scores,
+    rank_metrics,
+)
 from auth import analyst_name
 from data import batch_id, choose_batch, id_column, registry, verdict_store
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _ranked(
+    key: str, _scores: np.ndarray, _labels: np.ndarray
+) -> tuple[RankMetrics, pd.DataFrame, pd.DataFrame]:
+    """Threshold-free metrics and curves, cached per batch version and labels."""
+    fpr, tpr, _ = roc_curve(_labels, _scores)
+    precision, recall, _ = precision_recall_curve(_labels, _scores)
+    step = max(1, len(fpr) // 2000)
+    roc = pd.DataFrame(
+        {"false positive rate": fpr[::step], "true positive rate": tpr[::step]}
+    )
+    step = max(1, len(recall) // 2000)
+    pr = pd.DataFrame({"recall": recall[::step], "precision": precision[::step]})
+    return rank_metrics(_scores, _labels), roc, pr
 
 
 def save_operating_point(threshold: float, report: Any) -> None:
@@ -151,7 +173,10 @@ if chosen is not None:
             st.caption(
                 f"Threshold {threshold:.4f} flags at most {target:.1%} of the labelled normal events."
             )
-        report = evaluate_scores(scores, labels, threshold)
+        digest = hashlib.sha1(np.ascontiguousarray(labels).tobytes()).hexdigest()
+        key = f"{path}:{path.stat().st_mtime}:{len(scores)}:{digest}"
+        ranked, roc, pr = _ranked(key, scores, labels)
+        report = evaluate_scores(scores, labels, threshold, ranked=ranked)
         cols = st.columns(4)
         cols[0].metric("ROC-AUC", f"{report.roc_auc:.4f}")
         cols[1].metric("Precision", f"{report.precision:.3f}")
@@ -167,13 +192,6 @@ if chosen is not None:
                 index=["actual normal", "actual anomaly"],
             )
         )
-        fpr, tpr, _ = roc_curve(labels, scores)
-        precision, recall, _ = precision_recall_curve(labels, scores)
-        step = max(1, len(fpr) // 2000)
-        roc = pd.DataFrame(
-            {"false positive rate": fpr[::step], "true positive rate": tpr[::step]}
-        )
-        pr = pd.DataFrame({"recall": recall[::step], "precision": precision[::step]})
         left, right = st.columns(2)
         left.altair_chart(
             alt.Chart(roc)

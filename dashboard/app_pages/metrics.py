@@ -173,8 +173,9 @@ if chosen is not None:
             st.caption(
                 f"Threshold {threshold:.4f} flags at most {target:.1%} of the labelled normal events."
             )
-        digest = hashlib.sha1(np.ascontiguousarray(labels).tobytes()).hexdigest()
-        key = f"{path}:{path.stat().st_mtime}:{len(scores)}:{digest}"
+        digest = hashlib.sha1(np.ascontiguousarray(labels).tobytes())
+        digest.update(np.ascontiguousarray(scores).tobytes())
+        key = f"{path}:{len(scores)}:{digest.hexdigest()}"
         ranked, roc, pr = _ranked(key, scores, labels)
         report = evaluate_scores(scores, labels, threshold, ranked=ranked)
         cols = st.columns(4)

@@ -36,7 +36,7 @@ from anomaly_gan.detector import GANomalyDetector
 from anomaly_gan.exceptions import BadRowsError, DataError, SchemaError
 from anomaly_gan.io import TableBatch, atomic_write, iter_batches, table_format
 from anomaly_gan.preprocessing import TransformReport
-from anomaly_gan.schema import RowIssues
+from anomaly_gan.schema import NUMERIC, RowIssues
 from anomaly_gan.scoring import Scores, top_features
 
 logger = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ class ScoreSummary:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-# ------------------------------------------------------------- the job
+# ------------------------------------------------------------ one batch
 @dataclass
 class _Scored:
     table: pa.Table
@@ -208,8 +208,85 @@ class _Scored:
     flagged: int
     scores: np.ndarray
     labels: np.ndarray | None
+    report: TransformReport
 
 
+def score_batch(
+    detector: GANomalyDetector,
+    batch: TableBatch,
+    *,
+    copied: list[str],
+    top_k: int,
+    threshold: float | None,
+    label_col: str | None,
+    fail_on_bad_rows: bool,
+) -> _Scored:
+    """Score one batch of one source: output rows, rejected rows, counts.
+
+    The single-machine job and the Dask engine both call this, so the two
+    write the same rows and reject the same rows for the same reasons.
+    """
+    frame = batch.frame
+    if label_col is not None and label_col not in frame.columns:
+        msg = f"column '{label_col}' (named by --label-col): missing from '{batch.source}'"
+        raise SchemaError(msg)
+    issues = RowIssues(len(frame), row_numbers=batch.row_numbers, raise_first=False)
+    report = TransformReport()
+    encoded = detector.preprocessor_.transform_with_report(frame, report, issues=issues)
+    rejected: list[list[Any]] = [
+        [str(batch.source), row, f"malformed record: {reason}"]
+        for row, reason in batch.malformed
+    ]
+    rejected += [
+        [str(batch.source), int(batch.row_numbers[i]), issues.reasons[int(i)]]
+        for i in np.flatnonzero(issues.mask)
+    ]
+    rejected.sort(key=lambda r: int(r[1]))
+    if rejected and fail_on_bad_rows:
+        source, row, reason = rejected[0]
+        msg = f"file '{source}' row {row}: {reason} (--fail-on-bad-rows)"
+        raise BadRowsError(msg)
+    if issues.mask.any():
+        keep = ~issues.mask
+        frame = _numbers_parsed(detector, frame.loc[keep])
+        encoded = encoded[keep]
+    forward = detector._residuals(encoded)
+    scores = detector.calibrator_.score(forward.raw)
+    table = _output_table(
+        detector, frame, copied, scores, forward.x_hat, top_k, threshold
+    )
+    labels = None
+    if label_col is not None:
+        from anomaly_gan.evaluation import anomaly_labels
+
+        labels = anomaly_labels(frame[label_col], label_col)
+    cut = float(detector.threshold_ if threshold is None else threshold)
+    flagged = int((scores.anomaly_score > cut).sum())
+    return _Scored(table, rejected, flagged, scores.anomaly_score, labels, report)
+
+
+def _numbers_parsed(detector: GANomalyDetector, frame: pd.DataFrame) -> pd.DataFrame:
+    """Numeric model columns read as text (their batch held a rejected value) as floats.
+
+    Without this the copied values and reasons of that batch alone would be text,
+    and batches or partitions of one output would disagree on a column's type.
+    """
+    numeric = [
+        c["name"]
+        for c in detector.preprocessor_.columns_
+        if c["role"] == NUMERIC
+        and c["name"] in frame.columns
+        and not pd.api.types.is_numeric_dtype(frame[c["name"]].dtype)
+    ]
+    if not numeric:
+        return frame
+    frame = frame.copy()
+    for name in numeric:
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    return frame
+
+
+# ------------------------------------------------------------- the job
 @dataclass
 class ScoreJob:
     """Stream input files through a detector into one output file.
@@ -312,55 +389,21 @@ class ScoreJob:
 
     # -------------------------------------------------------------- stages
     def _score_batch(self, batch: TableBatch) -> _Scored:
-        frame = batch.frame
         if self._copied is None:
             self._copied = _copied_columns(
-                self.detector, frame.columns, self.id_cols, self.keep_cols
+                self.detector, batch.frame.columns, self.id_cols, self.keep_cols
             )
-        if self.label_col is not None and self.label_col not in frame.columns:
-            msg = f"column '{self.label_col}' (named by --label-col): missing from '{batch.source}'"
-            raise SchemaError(msg)
-        issues = RowIssues(len(frame), row_numbers=batch.row_numbers, raise_first=False)
-        report = TransformReport()
-        encoded = self.detector.preprocessor_.transform_with_report(
-            frame, report, issues=issues
-        )
-        rejected: list[list[Any]] = [
-            [str(batch.source), row, f"malformed record: {reason}"]
-            for row, reason in batch.malformed
-        ]
-        rejected += [
-            [str(batch.source), int(batch.row_numbers[i]), issues.reasons[int(i)]]
-            for i in np.flatnonzero(issues.mask)
-        ]
-        rejected.sort(key=lambda r: int(r[1]))
-        if rejected and self.fail_on_bad_rows:
-            source, row, reason = rejected[0]
-            msg = f"file '{source}' row {row}: {reason} (--fail-on-bad-rows)"
-            raise BadRowsError(msg)
-        if issues.mask.any():
-            keep = ~issues.mask
-            frame = frame.loc[keep]
-            encoded = encoded[keep]
-        self.report.merge(report)
-        forward = self.detector._residuals(encoded)
-        scores = self.detector.calibrator_.score(forward.raw)
-        table = _output_table(
+        scored = score_batch(
             self.detector,
-            frame,
-            self._copied,
-            scores,
-            forward.x_hat,
-            self.top_k,
-            self.threshold,
+            batch,
+            copied=self._copied,
+            top_k=self.top_k,
+            threshold=self.threshold,
+            label_col=self.label_col,
+            fail_on_bad_rows=self.fail_on_bad_rows,
         )
-        labels = None
-        if self.label_col is not None:
-            from anomaly_gan.evaluation import anomaly_labels
-
-            labels = anomaly_labels(frame[self.label_col], self.label_col)
-        flagged = int((scores.anomaly_score > self.summary.threshold).sum())
-        return _Scored(table, rejected, flagged, scores.anomaly_score, labels)
+        self.report.merge(scored.report)
+        return scored
 
     def _account(self, scored: _Scored) -> None:
         s = self.summary

@@ -314,6 +314,42 @@ def _add_score(sub: Any) -> None:
     )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     _registry_option(p)
+    d = p.add_argument_group(
+        "scale-out",
+        "score partitions in parallel on Dask (needs: pip install 'anomaly-gan[dask]'); "
+        "--out is then a folder of Parquet parts, one per partition, swapped in whole "
+        "when every part is written",
+    )
+    d.add_argument(
+        "--engine",
+        choices=["local", "dask"],
+        default="local",
+        help="local: one streaming process (default); dask: partitions on a Dask cluster",
+    )
+    d.add_argument(
+        "--scheduler",
+        default="local",
+        metavar="ADDRESS",
+        help="'local' (default) for a local cluster of --workers processes, or a "
+        "scheduler address such as tcp://10.0.0.5:8786 (the model folder and inputs "
+        "must be readable at the same paths on every worker)",
+    )
+    d.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="worker processes of the local cluster (default: 2; one thread each, "
+        "or --threads)",
+    )
+    d.add_argument(
+        "--partition-mb",
+        type=float,
+        default=64.0,
+        metavar="MB",
+        help="input megabytes per partition (default: 64; CSV bytes or uncompressed "
+        "Parquet row groups; a compressed CSV file is one partition)",
+    )
 
 
 def _add_evaluate(sub: Any) -> None:

@@ -134,10 +134,25 @@ def run_score(args: argparse.Namespace) -> int:
     if args.batch_rows < 1:
         msg = f"--batch-rows: expected a positive integer, found {args.batch_rows}"
         raise ConfigError(msg)
-    if args.threads is not None:
-        if args.threads < 1:
-            msg = f"--threads: expected a positive integer, found {args.threads}"
+    if args.threads is not None and args.threads < 1:
+        msg = f"--threads: expected a positive integer, found {args.threads}"
+        raise ConfigError(msg)
+    if args.engine == "dask":
+        from anomaly_gan.scaleout_commands import run_score_dask
+
+        if args.heatmaps or _image_model(args):
+            msg = "--engine dask: scores tables; image models score with --engine local"
             raise ConfigError(msg)
+        return run_score_dask(
+            args,
+            threshold=_threshold(_load_model(args), args),
+            progress=_Progress(quiet=args.quiet),
+            report=_report_scoring,
+        )
+    from anomaly_gan.scaleout_commands import refuse_dask_options
+
+    refuse_dask_options(args)
+    if args.threads is not None:
         import torch
 
         torch.set_num_threads(args.threads)
@@ -170,6 +185,12 @@ def run_score(args: argparse.Namespace) -> int:
         summary = job.run()
     finally:
         progress.close()
+    _report_scoring(summary, args)
+    return 0
+
+
+def _report_scoring(summary: Any, args: argparse.Namespace) -> None:
+    """Print a scoring run's summary lines (and write --summary-json)."""
     rate = summary.flagged / summary.scored if summary.scored else 0.0
     print(
         f"rows in {summary.rows_in:,}: scored {summary.scored:,}, rejected {summary.rejected:,}, "
@@ -190,7 +211,6 @@ def run_score(args: argparse.Namespace) -> int:
     print(f"scores written to {summary.output}")
     if args.summary_json:
         _write_json(args.summary_json, summary.to_dict())
-    return 0
 
 
 class _Progress:

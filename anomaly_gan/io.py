@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -235,12 +236,22 @@ def iter_batches(
 
 
 def _csv_batches(
-    path: Path, batch_rows: int, text_columns: Sequence[str]
+    path: Path,
+    batch_rows: int,
+    text_columns: Sequence[str],
+    *,
+    handle: IO[bytes] | None = None,
+    first_row: int = 1,
 ) -> Iterator[TableBatch]:
-    next_row = 1
+    """Yield batches of ``path``, or of ``handle``.
+
+    ``handle`` holds the header and a slice of ``path`` whose first record is row
+    ``first_row`` (see ``partitions``).
+    """
+    next_row = first_row
     try:
         reader = pd.read_csv(
-            path,
+            path if handle is None else handle,
             chunksize=batch_rows,
             on_bad_lines="warn",
             dtype=dict.fromkeys(text_columns, "str"),
@@ -253,7 +264,10 @@ def _csv_batches(
                         chunk = next(reader)
                     except StopIteration:
                         break
-                malformed = _malformed_lines(caught)
+                malformed = [
+                    (row + first_row - 1, reason)
+                    for row, reason in _malformed_lines(caught)
+                ]
                 skipped = {row for row, _ in malformed}
                 total = len(chunk) + len(skipped)
                 candidates = np.arange(next_row, next_row + total)

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from anomaly_gan import ddp
 from anomaly_gan.exceptions import ConfigError
 from anomaly_gan.io import atomic_write
 
@@ -74,6 +75,9 @@ def run_train(args: argparse.Namespace) -> int:
     checkpoints = out.with_name(out.name + ".checkpoints")
     det = GANomalyDetector(**params, checkpoint_dir=checkpoints)
     det.fit(frame, resume=args.resume)
+    ddp.shutdown()  # torchrun: training's collectives are over
+    if not ddp.current().primary:  # rank 0 alone writes and reports
+        return 0
     det.save(out)
     shutil.rmtree(checkpoints, ignore_errors=True)
     last = det.history_[-1] if det.history_ else {}

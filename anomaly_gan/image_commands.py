@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from anomaly_gan import ddp
 from anomaly_gan.exceptions import ConfigError, DataError
 from anomaly_gan.io import write_table
 
@@ -89,6 +90,9 @@ def run_train_images(args: argparse.Namespace, verbose: int) -> int:
     det.channels = int(batch.pixels.shape[1]) if len(batch.pixels) else None
     det.fit((pixels + 1.0) / 2.0)  # back to [0, 1] floats; fit prepares them again
     out = Path(args.out)
+    ddp.shutdown()  # torchrun: training's collectives are over
+    if not ddp.current().primary:  # rank 0 alone writes and reports
+        return 0
     det.save(out)
     print(
         f"trained on {len(pixels):,} images ({args.image_size}x{args.image_size}, "

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from anomaly_gan import ddp
 from anomaly_gan.config import ResolvedSizes
 from anomaly_gan.exceptions import ArtifactError, ConfigError
 from anomaly_gan.models.losses import discriminator_loss, generator_loss
@@ -123,6 +124,9 @@ class GanTrainer:
     def _fit(
         self, train: np.ndarray, val: np.ndarray, seed: int, resume: bool
     ) -> TrainResult:
+        rank = ddp.current()
+        if rank.active:  # one GPU per process: cuda means cuda:LOCAL_RANK
+            self.device = ddp.device_for(self.device, rank)
         gen, disc = self.build()
         gen.to(self.device)
         disc.to(self.device)
@@ -153,10 +157,19 @@ class GanTrainer:
                 resumed_from = int(state["epoch"])
                 logger.info("resumed from the checkpoint of epoch %d", resumed_from + 1)
         self._scaler = self._make_scaler()
+        step = self._step
+        batch_size = self.sizes.batch_size
+        gen_t, disc_t = gen, disc
+        if rank.active:
+            # Wrapped after a resume's load: DDP starts every rank from rank 0's state.
+            ddp.ensure_process_group(self.device)
+            gen_t, disc_t = ddp.wrap(gen, self.device), ddp.wrap(disc, self.device)
+            step = self._step_ddp
+            batch_size = max(2, -(-batch_size // rank.world_size))
         x_train = torch.as_tensor(train, dtype=torch.float32)
         x_val = torch.as_tensor(val, dtype=torch.float32)
         epochs = range(start_epoch, self.sizes.epochs)
-        bar = _progress(epochs, self.verbose)
+        bar = _progress(epochs, self.verbose if rank.primary else 0)
         for epoch in bar:
             started = time.perf_counter()
             gen.train()
@@ -169,16 +182,26 @@ class GanTrainer:
                 "encoder": 0.0,
             }
             n_batches = 0
-            order = torch.randperm(x_train.shape[0], generator=shuffle)
+            if rank.active:
+                order = ddp.epoch_indices(
+                    x_train.shape[0], rank, seed=seed, epoch=epoch
+                )
+            else:
+                order = torch.randperm(x_train.shape[0], generator=shuffle)
             # Batch norm needs 2+ rows per batch: drop a trailing single row.
-            for batch_idx in _batches(order, self.sizes.batch_size):
+            for batch_idx in _batches(order, batch_size):
                 x = x_train[batch_idx].to(self.device, non_blocking=True)
-                parts = self._step(gen, disc, opt_g, opt_d, x)
+                parts = step(gen_t, disc_t, opt_g, opt_d, x)
+                if rank.active:  # every rank then takes the same collapse decision
+                    parts = ddp.mean_over_ranks(parts, self.device)
                 for key, value in parts.items():
                     sums[key] += value
                 n_batches += 1
                 if parts["d_loss"] < _D_COLLAPSE:
                     _reset_parameters(disc)
+            if rank.active:  # batch-norm statistics: rank 0's, everywhere
+                ddp.broadcast_buffers(gen)
+                ddp.broadcast_buffers(disc)
             record = {k: v / max(n_batches, 1) for k, v in sums.items()}
             record["epoch"] = float(epoch + 1)
             record["val_loss"] = self._val_loss(gen, x_val)
@@ -199,7 +222,7 @@ class GanTrainer:
                     d=f"{record['d_loss']:.3f}",
                     val=f"{record['val_loss']:.4f}",
                 )
-            if self.checkpoint_dir is not None:
+            if self.checkpoint_dir is not None and rank.primary:
                 self._save_checkpoint(
                     epoch, gen, disc, opt_g, opt_d, shuffle, history, best
                 )
@@ -278,6 +301,41 @@ class GanTrainer:
                 logit_fake, _ = disc(out.x_hat.detach())
                 d_loss = discriminator_loss(logit_real, logit_fake)
             self._backward(d_loss, opt_d)
+        return {
+            "g_loss": float(g.total.detach()),
+            "d_loss": float(d_loss.detach()),
+            "adversarial": float(g.adversarial.detach()),
+            "contextual": float(g.contextual.detach()),
+            "encoder": float(g.encoder.detach()),
+        }
+
+    def _step_ddp(
+        self,
+        gen: nn.Module,
+        disc: nn.Module,
+        opt_g: torch.optim.Optimizer,
+        opt_d: torch.optim.Optimizer,
+        x: torch.Tensor,
+    ) -> dict[str, float]:
+        # As ``_step``, with one DDP forward per backward: the generator's loss
+        # reads D through the bare module (its gradients on D are discarded), and
+        # D's real-row pass runs under ``no_sync`` so its fake-row pass alone
+        # prepares the all-reduce of D's summed gradients.
+        bare_d = cast(Any, disc).module
+        with self._autocast():
+            out = gen(x)
+            _, f_real = bare_d(x)
+            _, f_fake = bare_d(out.x_hat)
+            g = generator_loss(
+                x, out.x_hat, out.z, out.z_hat, f_real.detach(), f_fake, **self.weights
+            )
+        self._backward(g.total, opt_g)
+        with self._autocast():
+            with cast(Any, disc).no_sync():
+                logit_real, _ = disc(x)
+            logit_fake, _ = disc(out.x_hat.detach())
+            d_loss = discriminator_loss(logit_real, logit_fake)
+        self._backward(d_loss, opt_d)
         return {
             "g_loss": float(g.total.detach()),
             "d_loss": float(d_loss.detach()),

@@ -340,6 +340,7 @@ class _PartScorer:
 
 _MODELS: dict[tuple[str, float], GANomalyDetector] = {}
 _MODELS_LOCK = threading.Lock()
+LOADS = {"count": 0}  # models loaded by this process (the tests read it on workers)
 
 
 def _load_model(model_dir: str) -> GANomalyDetector:
@@ -355,6 +356,7 @@ def _load_model(model_dir: str) -> GANomalyDetector:
         if key not in _MODELS:
             _MODELS.clear()
             _MODELS[key] = GANomalyDetector.load(model_dir)
+            LOADS["count"] += 1
         return _MODELS[key]
 
 

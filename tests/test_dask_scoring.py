@@ -104,6 +104,11 @@ def test_matches_single_machine_row_for_row(
         "average_precision",
     ):
         assert getattr(many, name) == pytest.approx(getattr(one, name)), name
+    with Client(cluster.scheduler_address) as client:
+        loads = client.run(
+            lambda: __import__("anomaly_gan.dask_scoring").dask_scoring.LOADS["count"]
+        )
+    assert max(loads.values()) == 1  # once per worker, however many partitions
     if kind == "csv":
         assert many.rejected == 2
         rejected = pd.read_csv(tmp_path / "out.rejected.csv")

@@ -93,7 +93,8 @@ def main() -> int:
         for folder in ("d1", "d2"):
             other = pd.read_parquet(tmpdir / folder, columns=["anomaly_score"])
             if not one.equals(other):
-                raise SystemExit(f"outputs differ: one.parquet vs {folder}")
+                msg = f"outputs differ: one.parquet vs {folder}"
+                raise SystemExit(msg)
         parts = len(list((tmpdir / "d2").glob("part-*.parquet")))
 
     base_s = statistics.median(seconds["local (1 process)"])

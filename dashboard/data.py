@@ -37,14 +37,21 @@ def scores_dir() -> Path:
 
 
 def score_files() -> list[Path]:
-    """Scored CSV/Parquet files in the scores folder, newest first."""
+    """Scored CSV/Parquet files in the scores folder, newest first.
+
+    A folder of ``part-*.parquet`` files (``score --engine dask``) is one batch.
+    """
     folder = scores_dir()
     if not folder.is_dir():
         return []
     files = [
         p
         for p in folder.iterdir()
-        if p.suffix in (".csv", ".parquet") and not p.name.endswith(".rejected.csv")
+        if not p.name.startswith(".")
+        and (
+            (p.suffix in (".csv", ".parquet") and not p.name.endswith(".rejected.csv"))
+            or (p.is_dir() and any(p.glob("part-*.parquet")))
+        )
     ]
     return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
 
@@ -64,7 +71,7 @@ def load_scores(path: str, mtime: float) -> pd.DataFrame:
     file = confined(Path(path))
     frame = (
         pd.read_parquet(file)
-        if file.suffix == ".parquet"
+        if file.suffix == ".parquet" or file.is_dir()
         else pd.read_csv(file, keep_default_na=False, na_values=[""])
     )
     if "anomaly_score" not in frame.columns or "is_anomaly" not in frame.columns:

@@ -59,6 +59,20 @@ def test_every_page_says_what_to_do_when_empty(env, name):
 
 
 @UNSEEN_OK
+def test_a_folder_of_parquet_parts_is_one_batch(env, fitted, tx_test):
+    scored = score_frame(fitted, tx_test)
+    parts = env / "scores" / "nightly"  # as `score --engine dask` writes it
+    parts.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(scored)), 3)):
+        scored.iloc[rows].to_parquet(parts / f"part-{i:05d}.parquet")
+    (env / "scores" / ".nightly.staging-abc").mkdir()  # never listed
+    at = page("overview")
+    assert at.sidebar.selectbox[0].options == ["nightly"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rows"] == f"{len(scored):,}"
+
+
+@UNSEEN_OK
 def test_overview_shows_the_batch_and_the_threshold(loaded):
     at = page("overview")
     metrics = {m.label: m.value for m in at.metric}

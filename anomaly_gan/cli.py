@@ -128,7 +128,10 @@ def _add_train(sub: Any) -> None:
         help="train a detector on normal rows of a CSV or Parquet file",
         description=(
             "Train a GANomaly detector on a table of normal rows and save the model "
-            "directory. With --label-col, rows labelled as anomalies are dropped first."
+            "directory. With --label-col, rows labelled as anomalies are dropped first. "
+            "Started by 'torchrun --nproc-per-node N -m anomaly_gan train ...' it "
+            "trains data-parallel on N processes (DDP; one per GPU, or gloo on CPUs); "
+            "rank 0 writes checkpoints and the model."
         ),
         epilog=_EPILOG,
     )
@@ -254,7 +257,10 @@ def _add_score(sub: Any) -> None:
         help=f"input files or glob patterns ({_TABLES})",
     )
     p.add_argument(
-        "--out", required=True, metavar="FILE", help="output table (.csv or .parquet)"
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="output table (.csv or .parquet); with --engine dask a folder",
     )
     p.add_argument(
         "--format",
@@ -302,7 +308,8 @@ def _add_score(sub: Any) -> None:
         "--threads",
         type=int,
         metavar="N",
-        help="CPU threads for the model (default: torch's default, all cores)",
+        help="CPU threads for the model (default: torch's default, all cores; "
+        "with --engine dask: per worker process, default 1)",
     )
     p.add_argument(
         "--summary-json", metavar="FILE", help="also write the run summary as JSON"

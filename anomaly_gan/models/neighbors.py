@@ -2,7 +2,7 @@
 
 The score's density term: the mean Euclidean distance from a row to its ``k``
 nearest reference rows (the training rows, subsampled to a fixed cap). Brute
-force over chunks with ``torch.cdist`` and ``topk``, which is exact and runs on
+force over chunks (one matrix product and ``topk`` each), which is exact and runs on
 the CPU or the GPU; memory stays at ``chunk x n_reference`` floats.
 """
 
@@ -45,9 +45,17 @@ def mean_knn_distance(
     take = min(k_eff + (1 if skip_self is not None else 0), m)
     chunk = max(1, _CHUNK_ELEMENTS // m)
     out = torch.empty(n, dtype=torch.float32, device=x.device)
+    ref_t = reference.T.contiguous()
+    ref_sq = reference.pow(2).sum(dim=1)[None, :]
     for start in range(0, n, chunk):
         xb = x[start : start + chunk].to(torch.float32)
-        nearest = torch.cdist(xb, reference).topk(take, dim=1, largest=False).values
+        # Squared distances as |x|^2 - 2 x.r + |r|^2 (what cdist computes for
+        # inputs this large); the square root is taken of the k nearest only.
+        squared = torch.addmm(ref_sq, xb, ref_t, alpha=-2.0)
+        squared += xb.pow(2).sum(dim=1, keepdim=True)
+        nearest = (
+            squared.topk(take, dim=1, largest=False).values.clamp_min_(0.0).sqrt_()
+        )
         if skip_self is None:
             out[start : start + chunk] = nearest[:, :k_eff].mean(dim=1)
             continue

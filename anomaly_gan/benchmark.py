@@ -349,65 +349,67 @@ def report(results_csv: Path, *, anogan_max_rows: int = 3_000) -> str:
     adbench_sets = [
         d for d in auc.index if d != "nsl-kdd" and not d.startswith(MNIST_PREFIX)
     ]
-    full = [d for d in order if d != "AnoGAN"]
-    complete = auc.loc[adbench_sets, full].dropna()
-    ranks = complete.rank(axis=1, ascending=False).mean()
-    lines = ["## Mean ROC-AUC over the ADBench sets (mean over seeds per set)", ""]
-    lines.append(
-        f"{len(complete)} data sets where every detector but AnoGAN finished; seeds: "
-        f"{', '.join(str(s) for s in sorted(ok['seed'].unique()))}."
-    )
-    lines += [
-        "",
-        "| detector | mean ROC-AUC | mean average precision | average rank | median fit s | median score s |",
-        "|---|---|---|---|---|---|",
-    ]
-    ap = per_set["average_precision"].unstack("detector").loc[complete.index]
-    fit = per_set["fit_s"].unstack("detector")
-    score = per_set["score_s"].unstack("detector")
-    for d in sorted(full, key=lambda d: ranks.get(d, 99)):
+    lines: list[str] = []
+    if adbench_sets:  # an MNIST-only or NSL-KDD-only run has no ADBench tables
+        full = [d for d in order if d != "AnoGAN"]
+        complete = auc.loc[adbench_sets, full].dropna()
+        ranks = complete.rank(axis=1, ascending=False).mean()
+        lines += ["## Mean ROC-AUC over the ADBench sets (mean over seeds per set)", ""]
         lines.append(
-            f"| {d} | {complete[d].mean():.4f} | {ap[d].mean():.4f} | {ranks[d]:.2f} | "
-            f"{fit.loc[complete.index, d].median():.2f} | {score.loc[complete.index, d].median():.3f} |"
+            f"{len(complete)} data sets where every detector but AnoGAN finished; seeds: "
+            f"{', '.join(str(s) for s in sorted(ok['seed'].unique()))}."
         )
-    if "AnoGAN" in auc.columns:
-        small = auc.loc[adbench_sets, ["AnoGAN", OURS, "KNN"]].dropna()
-        if len(small):
-            lines += [
-                "",
-                f"AnoGAN ran only on sets with at most {anogan_max_rows:,} training rows ({len(small)} sets): "
-                f"mean ROC-AUC AnoGAN {small['AnoGAN'].mean():.4f}, anomaly-gan {small[OURS].mean():.4f}, KNN {small['KNN'].mean():.4f}; "
-                f"median fit s AnoGAN {fit.loc[small.index, 'AnoGAN'].median():.1f}, anomaly-gan {fit.loc[small.index, OURS].median():.1f}.",
-            ]
-    if OURS in auc.columns:
         lines += [
             "",
-            "## anomaly-gan against each baseline (ROC-AUC per ADBench set; ties within 0.005)",
-            "",
-            "| baseline | wins | ties | losses |",
-            "|---|---|---|---|",
+            "| detector | mean ROC-AUC | mean average precision | average rank | median fit s | median score s |",
+            "|---|---|---|---|---|---|",
         ]
-        for d in order:
-            if d == OURS:
-                continue
-            both = auc.loc[adbench_sets, [OURS, d]].dropna()
-            diff = both[OURS] - both[d]
+        ap = per_set["average_precision"].unstack("detector").loc[complete.index]
+        fit = per_set["fit_s"].unstack("detector")
+        score = per_set["score_s"].unstack("detector")
+        for d in sorted(full, key=lambda d: ranks.get(d, 99)):
             lines.append(
-                f"| {d} | {int((diff > TIE).sum())} | {int((diff.abs() <= TIE).sum())} | {int((diff < -TIE).sum())} |"
+                f"| {d} | {complete[d].mean():.4f} | {ap[d].mean():.4f} | {ranks[d]:.2f} | "
+                f"{fit.loc[complete.index, d].median():.2f} | {score.loc[complete.index, d].median():.3f} |"
             )
-        ours = ok[ok["detector"] == OURS]
-        if ours["seed"].nunique() > 1:
-            spread = ours.groupby("dataset")["roc_auc"].agg(["min", "max"])
-            width = spread["max"] - spread["min"]
+        if "AnoGAN" in auc.columns:
+            small = auc.loc[adbench_sets, ["AnoGAN", OURS, "KNN"]].dropna()
+            if len(small):
+                lines += [
+                    "",
+                    f"AnoGAN ran only on sets with at most {anogan_max_rows:,} training rows ({len(small)} sets): "
+                    f"mean ROC-AUC AnoGAN {small['AnoGAN'].mean():.4f}, anomaly-gan {small[OURS].mean():.4f}, KNN {small['KNN'].mean():.4f}; "
+                    f"median fit s AnoGAN {fit.loc[small.index, 'AnoGAN'].median():.1f}, anomaly-gan {fit.loc[small.index, OURS].median():.1f}.",
+                ]
+        if OURS in auc.columns:
             lines += [
                 "",
-                f"Stability of anomaly-gan over seeds: median spread (max - min ROC-AUC) per set {width.median():.4f}, largest {width.max():.4f}.",
-            ]
-        else:
-            lines += [
+                "## anomaly-gan against each baseline (ROC-AUC per ADBench set; ties within 0.005)",
                 "",
-                "Stability over seeds: not measured (one seed in these results).",
+                "| baseline | wins | ties | losses |",
+                "|---|---|---|---|",
             ]
+            for d in order:
+                if d == OURS:
+                    continue
+                both = auc.loc[adbench_sets, [OURS, d]].dropna()
+                diff = both[OURS] - both[d]
+                lines.append(
+                    f"| {d} | {int((diff > TIE).sum())} | {int((diff.abs() <= TIE).sum())} | {int((diff < -TIE).sum())} |"
+                )
+            ours = ok[ok["detector"] == OURS]
+            if ours["seed"].nunique() > 1:
+                spread = ours.groupby("dataset")["roc_auc"].agg(["min", "max"])
+                width = spread["max"] - spread["min"]
+                lines += [
+                    "",
+                    f"Stability of anomaly-gan over seeds: median spread (max - min ROC-AUC) per set {width.median():.4f}, largest {width.max():.4f}.",
+                ]
+            else:
+                lines += [
+                    "",
+                    "Stability over seeds: not measured (one seed in these results).",
+                ]
     if "nsl-kdd" in auc.index:
         row = auc.loc["nsl-kdd"].dropna()
         lines += [
@@ -470,6 +472,13 @@ def _mnist_section(auc: pd.DataFrame, ok: pd.DataFrame) -> list[str]:
     for det in table.mean().sort_values(ascending=False).index:
         cells = " | ".join(f"{table.loc[d, det]:.3f}" for d in digits)
         lines.append(f"| {det} | {cells} | {table[det].mean():.3f} |")
+    rows = ok[ok["dataset"].isin(digits)]
+    per_seed = rows.groupby(["detector", "seed"])["roc_auc"].mean().unstack("seed")
+    fit = rows.groupby("detector")["fit_s"].median()
+    lines += ["", "| detector | mean per seed | median fit s |", "|---|---|---|"]
+    for det in table.mean().sort_values(ascending=False).index:
+        means = ", ".join(f"{v:.3f}" for v in per_seed.loc[det].dropna())
+        lines.append(f"| {det} | {means} | {fit[det]:.1f} |")
     return lines
 
 

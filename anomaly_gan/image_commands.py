@@ -64,15 +64,15 @@ def run_train_images(args: argparse.Namespace, verbose: int) -> int:
         if getattr(args, option, None):
             msg = f"--{option.replace('_', '-')}: only for tables, not for the image source '{args.data}'"
             raise ConfigError(msg)
-    if args.resume:
-        msg = "--resume: image training has no checkpoints yet; train again without --resume"
-        raise ConfigError(msg)
+    out = Path(args.out)
+    checkpoints = out.with_name(out.name + ".checkpoints")
     det = ImageGANomalyDetector(
         image_size=args.image_size,
         epochs=args.epochs,
         device=args.device or "auto",
         random_state=args.random_state,
         verbose=verbose,
+        checkpoint_dir=checkpoints,
     )
     det._check_params()
     batch = load_images(args.data, args.image_size, infer_channels(args.data))
@@ -88,12 +88,13 @@ def run_train_images(args: argparse.Namespace, verbose: int) -> int:
     for path, reason in batch.rejected:
         print(f"skipped '{path}': {reason}", file=sys.stderr)
     det.channels = int(batch.pixels.shape[1]) if len(batch.pixels) else None
-    det.fit((pixels + 1.0) / 2.0)  # back to [0, 1] floats; fit prepares them again
-    out = Path(args.out)
+    # back to [0, 1] floats; fit prepares them again
+    det.fit((pixels + 1.0) / 2.0, resume=args.resume)
     ddp.shutdown()  # torchrun: training's collectives are over
     if not ddp.current().primary:  # rank 0 alone writes and reports
         return 0
     det.save(out)
+    shutil.rmtree(checkpoints, ignore_errors=True)
     print(
         f"trained on {len(pixels):,} images ({args.image_size}x{args.image_size}, "
         f"{det.channels_} channel(s)) in {det.fit_seconds_:.1f} s on {det.device_} "

@@ -14,6 +14,7 @@ for about 1,000 optimiser steps, clipped to ``[5, 100]``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import platform
 import time
@@ -122,6 +123,7 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
         mixed_precision: bool = True,
         random_state: int | None = None,
         verbose: int = 0,
+        checkpoint_dir: str | Path | None = None,
     ) -> None:
         super().__init__(contamination=contamination)
         self.threshold_method = threshold_method
@@ -146,10 +148,18 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
         self.mixed_precision = mixed_precision
         self.random_state = random_state
         self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
 
     # ------------------------------------------------------------------- fit
-    def fit(self, X: Any, y: Any = None) -> ImageGANomalyDetector:
-        """Train on normal images (an array of images or a source path)."""
+    def fit(
+        self, X: Any, y: Any = None, *, resume: bool = False
+    ) -> ImageGANomalyDetector:
+        """Train on normal images (an array of images or a source path).
+
+        With ``checkpoint_dir`` a checkpoint is written after every epoch;
+        ``resume=True`` continues from it (it must come from the same images
+        and settings).
+        """
         self._check_params()
         started = time.perf_counter()
         pixels = self._pixels(X, fitting=True)
@@ -184,8 +194,10 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
             mixed_precision=self.mixed_precision,
             random_state=self.random_state,
             verbose=self.verbose,
+            checkpoint_dir=Path(self.checkpoint_dir) if self.checkpoint_dir else None,
+            fingerprint=self._run_fingerprint(pixels),
         )
-        result = trainer.fit(pixels[train_idx], pixels[val_idx])
+        result = trainer.fit(pixels[train_idx], pixels[val_idx], resume=resume)
         self.generator_, self.discriminator_ = result.generator, result.discriminator
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
@@ -219,6 +231,18 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
         self._finish()
         self.fit_seconds_ = time.perf_counter() - started
         return self
+
+    def _run_fingerprint(self, pixels: np.ndarray) -> str:
+        """Identify the images and settings, so a resume refuses another run's checkpoint."""
+        params = {
+            k: v
+            for k, v in self.get_params().items()
+            if k not in ("verbose", "checkpoint_dir")
+        }
+        digest = hashlib.sha256(repr(sorted(params.items())).encode())
+        digest.update(repr(self.sizes_).encode())
+        digest.update(np.ascontiguousarray(pixels, dtype=np.float32).tobytes())
+        return digest.hexdigest()
 
     def _check_params(self) -> None:
         checks = [
@@ -425,7 +449,7 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
             self.validation_scores_, dtype=torch.float64
         )
         tensors["knn_reference"] = torch.as_tensor(self.knn_reference_)
-        params = {k: v for k, v in self.get_params().items()}
+        params = {k: v for k, v in self.get_params().items() if k != "checkpoint_dir"}
         parts = {
             "config": {
                 "modality": "image",

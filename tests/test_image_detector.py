@@ -117,3 +117,33 @@ def test_fit_from_a_folder_skips_a_corrupt_file(tmp_path):
     assert det.channels_ == 1
     assert [p.endswith("zz.png") for p, _ in det.last_rejected_] == [True]
     assert det.decision_function(tmp_path).shape == (30,)
+
+
+def test_resume_after_a_kill_matches_an_uninterrupted_run(tmp_path, monkeypatch):
+    from anomaly_gan.training import GanTrainer
+
+    images = normal_images(120, np.random.default_rng(1))
+    opts = {"image_size": 16, "epochs": 4, "random_state": 0}
+    full = ImageGANomalyDetector(**opts).fit(images)
+    original = GanTrainer._save_checkpoint
+    calls = {"n": 0}
+
+    def killed_after_two(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(GanTrainer, "_save_checkpoint", killed_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        ImageGANomalyDetector(**opts, checkpoint_dir=tmp_path).fit(images)
+    monkeypatch.setattr(GanTrainer, "_save_checkpoint", original)
+    resumed = ImageGANomalyDetector(**opts, checkpoint_dir=tmp_path)
+    resumed.fit(images, resume=True)
+    assert [h["epoch"] for h in resumed.history_] == [1.0, 2.0, 3.0, 4.0]
+    np.testing.assert_allclose(
+        resumed.decision_scores_, full.decision_scores_, rtol=1e-5, atol=1e-6
+    )
+    other = ImageGANomalyDetector(**opts, checkpoint_dir=tmp_path)
+    with pytest.raises(ArtifactError, match="same data and settings"):
+        other.fit(images[:-5], resume=True)

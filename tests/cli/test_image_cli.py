@@ -82,8 +82,8 @@ def test_image_training_registers_and_refuses_table_options(
     argv += ["--image-size", "16", "--epochs", "1", "--quiet"]
     assert main([*argv, "--id-cols", "x"]) == 2
     assert "--id-cols: only for tables" in capsys.readouterr().err
-    assert main([*argv, "--resume"]) == 2
-    assert "--resume: image training has no checkpoints yet" in capsys.readouterr().err
+    assert main([*argv, "--resume"]) == 0  # no checkpoint yet: trains from the start
+    assert not (tmp_path / "m.checkpoints").exists()  # removed once the model is saved
     assert main([*argv, "--register", "--promote"]) == 0
     assert "registered as version 1" in capsys.readouterr().out
     scores = tmp_path / "s.csv"

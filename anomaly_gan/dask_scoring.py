@@ -363,6 +363,7 @@ def _load_model(model_dir: str) -> GANomalyDetector:
 # --------------------------------------------------------------- cluster
 @contextmanager
 def _client(scheduler: str, workers: int, threads: int) -> Iterator[Any]:
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
@@ -371,7 +372,13 @@ def _client(scheduler: str, workers: int, threads: int) -> Iterator[Any]:
             raise ConfigError(msg)
         # One task at a time per worker; torch uses ``threads`` inside it.
         env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+        # Dask's nannies set MALLOC_TRIM_THRESHOLD_, which also freezes glibc's
+        # mmap threshold at 128 kB: every 4 MB distance chunk of the knn term is
+        # then mapped and faulted in afresh. A worker scored 1.4x slower than
+        # the same code in one process (13.5 s against 9.8 s for 200,000 rows).
+        no_trim = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
         with (
+            dask.config.set(no_trim),
             LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,

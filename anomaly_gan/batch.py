@@ -250,7 +250,7 @@ def score_batch(
         keep = ~issues.mask
         frame = _numbers_parsed(detector, frame.loc[keep])
         encoded = encoded[keep]
-    forward = detector._residuals(encoded)
+    forward = detector._residuals(frame, encoded)
     scores = detector.calibrator_.score(forward.raw)
     table = _output_table(
         detector, frame, copied, scores, forward.x_hat, top_k, threshold

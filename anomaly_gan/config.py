@@ -29,7 +29,8 @@ _NUMERIC_TRANSFORMS = ("robust", "standard", "quantile")
 _THRESHOLD_METHODS = ("fpr", "contamination")
 _SCORE_COMPONENTS = ("recon", "latent", "disc", "knn")
 _TARGET_STEPS = 1000  # optimiser steps the default epoch count aims at
-DEFAULT_SCORE_WEIGHTS = {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn": 2.0}
+DEFAULT_SCORE_WEIGHTS = {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn": 8.0}
+DEFAULT_KNN_VIEWS = ("quantile", "standard")
 COLUMN_OPTIONS = (
     "numeric_cols",
     "categorical_cols",
@@ -104,6 +105,10 @@ class DetectorConfig:
         nearest normal training rows).
     knn_neighbors : int, default=5
         Neighbours averaged by the ``knn`` component.
+    knn_views : tuple of str, default=("quantile", "standard")
+        Scalings of the numeric columns in which the ``knn`` component measures
+        distances (each normalised on held-out normal rows, then averaged);
+        values from ``numeric_transform``'s choices, no repeats.
     knn_reference_rows : int, default=10000
         Training rows kept (a seeded random subset when there are more) as the
         ``knn`` component's reference set; 0 turns the component off.
@@ -153,6 +158,7 @@ class DetectorConfig:
         default_factory=lambda: dict(DEFAULT_SCORE_WEIGHTS)
     )
     knn_neighbors: int = 5
+    knn_views: tuple[str, ...] = DEFAULT_KNN_VIEWS
     knn_reference_rows: int = 10_000
     numeric_transform: str = "robust"
     clip: float = 10.0
@@ -176,6 +182,10 @@ class DetectorConfig:
             object.__setattr__(self, name, _as_tuple(getattr(self, name)))
         if self.hidden_dims is not None:
             object.__setattr__(self, "hidden_dims", tuple(self.hidden_dims))
+        if isinstance(self.knn_views, str):
+            object.__setattr__(self, "knn_views", (self.knn_views,))
+        elif isinstance(self.knn_views, list):
+            object.__setattr__(self, "knn_views", tuple(self.knn_views))
         if self.score_weights is None:
             object.__setattr__(self, "score_weights", DetectorConfig().score_weights)
         object.__setattr__(self, "score_weights", dict(self.score_weights))
@@ -276,6 +286,15 @@ class DetectorConfig:
             "knn_reference_rows",
             "a non-negative integer (0 turns the knn component off)",
             self.knn_reference_rows,
+        )
+        _check(
+            isinstance(self.knn_views, tuple)
+            and len(self.knn_views) >= 1
+            and len(set(self.knn_views)) == len(self.knn_views)
+            and all(v in _NUMERIC_TRANSFORMS for v in self.knn_views),
+            "knn_views",
+            f"one or more distinct values of {', '.join(_NUMERIC_TRANSFORMS)}",
+            self.knn_views,
         )
         _check(
             self.numeric_transform in _NUMERIC_TRANSFORMS,

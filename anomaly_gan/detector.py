@@ -25,8 +25,14 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from anomaly_gan._version import __version__
 from anomaly_gan.artifacts import FORMAT_VERSION, load_model_dir, save_model_dir
-from anomaly_gan.config import PREPROCESSOR_PARAMS, DetectorConfig, ResolvedSizes
+from anomaly_gan.config import (
+    DEFAULT_KNN_VIEWS,
+    PREPROCESSOR_PARAMS,
+    DetectorConfig,
+    ResolvedSizes,
+)
 from anomaly_gan.exceptions import ArtifactError, ConfigError, SchemaError
+from anomaly_gan.knn_views import KnnView, KnnViews
 from anomaly_gan.models.tabular import TabularDiscriminator, TabularGenerator
 from anomaly_gan.preprocessing import TabularPreprocessor, TransformReport, warn_report
 from anomaly_gan.scoring import (
@@ -114,6 +120,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         validation_fraction: float = 0.1,
         score_weights: dict[str, float] | None = None,
         knn_neighbors: int = 5,
+        knn_views: Any = DEFAULT_KNN_VIEWS,
         knn_reference_rows: int = 10_000,
         numeric_transform: str = "robust",
         clip: float = 10.0,
@@ -149,6 +156,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         self.validation_fraction = validation_fraction
         self.score_weights = score_weights
         self.knn_neighbors = knn_neighbors
+        self.knn_views = knn_views
         self.knn_reference_rows = knn_reference_rows
         self.numeric_transform = numeric_transform
         self.clip = clip
@@ -230,10 +238,20 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
         reference = self._pick_reference(train_idx)
-        self.knn_reference_ = encoded[reference].astype(np.float32)
+        self.knn_views_ = KnnViews.fit(
+            frame,
+            encoded,
+            transforms=self.config_.knn_views,
+            own=self.preprocessor_,
+            fit_rows=train_idx,
+            reference_rows=reference,
+            validation_rows=val_idx,
+            k=self.config_.knn_neighbors,
+            device=self.device_,
+        )
         in_reference = np.zeros(len(encoded), dtype=bool)
         in_reference[reference] = True
-        residuals = self._residuals(encoded, in_reference=in_reference).raw
+        residuals = self._residuals(frame, encoded, in_reference=in_reference).raw
         val_residuals = type(residuals)(*(part[val_idx] for part in residuals))
         slices = list(self.preprocessor_.feature_slices_.values())
         weights = dict(self.config_.score_weights)
@@ -389,24 +407,24 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
             encoded = self.preprocessor_.transform_with_report(
                 frame, report, row_offset=row_offset
             )
-        forward = self._residuals(encoded)
+        forward = self._residuals(frame, encoded)
         return self.calibrator_.score(forward.raw), forward.x_hat, report
 
     def _residuals(
-        self, encoded: np.ndarray, *, in_reference: np.ndarray | None = None
+        self,
+        frame: pd.DataFrame,
+        encoded: np.ndarray,
+        *,
+        in_reference: np.ndarray | None = None,
     ) -> _Forward:
+        """Raw residuals of rows of ``frame`` (``encoded``: their encoding)."""
         out = compute_residuals(
-            self.generator_,
-            self.discriminator_,
-            encoded,
-            self.device_,
-            reference=getattr(self, "knn_reference_", None),
-            k=self.config_.knn_neighbors,
-            in_reference=in_reference,
+            self.generator_, self.discriminator_, encoded, self.device_
         )
-        return _Forward(
-            RawResiduals(out.recon, out.latent, out.disc, out.knn), out.x_hat
+        knn = self.knn_views_.distance(
+            frame, encoded, self.device_, in_reference=in_reference
         )
+        return _Forward(RawResiduals(out.recon, out.latent, out.disc, knn), out.x_hat)
 
     def threshold_for_fpr(self, target_fpr: float) -> float:
         """Threshold flagging at most ``target_fpr`` of the held-out normal rows."""
@@ -461,7 +479,8 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         tensors["validation_scores"] = torch.as_tensor(
             self.validation_scores_, dtype=torch.float64
         )
-        tensors["knn_reference"] = torch.as_tensor(self.knn_reference_)
+        knn_tensors, knn_part = self.knn_views_.to_state()
+        tensors.update(knn_tensors)
         n_encoded = len(self.preprocessor_.output_names_)
         parts = {
             "config": {
@@ -483,6 +502,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
             },
             "preprocessor": self.preprocessor_.to_dict(),
             "scorer": {
+                "knn": knn_part,
                 "calibrator": self.calibrator_.to_dict(),
                 "threshold": float(self.threshold_),
                 "threshold_method": self.config_.threshold_method,
@@ -521,9 +541,14 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         if config.get("modality") != "tabular":
             msg = f"model '{path}': expected a tabular model, found modality {config.get('modality')!r}"
             raise ArtifactError(msg)
+        params = dict(config["params"])
+        if "knn" not in parts["scorer"]:
+            # Written before knn views (format 2): one view, the model's own
+            # encoding, distances used as they are.
+            params["knn_views"] = (params.get("numeric_transform", "robust"),)
         try:
-            det = cls(**config["params"])
-            det.config_ = DetectorConfig.from_dict(config["params"])
+            det = cls(**params)
+            det.config_ = DetectorConfig.from_dict(params)
             sizes = config["sizes"]
             det.sizes_ = ResolvedSizes(
                 hidden_dims=tuple(sizes["hidden_dims"]),
@@ -544,6 +569,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
             gen, disc = det._build_networks(int(config["n_encoded"]))
             gen.load_state_dict(_prefixed(tensors, "generator."))
             disc.load_state_dict(_prefixed(tensors, "discriminator."))
+            det.knn_views_ = _load_knn_views(det, tensors, parts)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             msg = f"model '{path}': contents do not match what this version writes ({exc.__class__.__name__}: {exc})"
             raise ArtifactError(msg) from exc
@@ -556,12 +582,6 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         det.fingerprint_ = parts["metadata"].get("training_fingerprint", "")
         det.decision_scores_ = tensors["decision_scores"].numpy().astype(np.float64)
         det.validation_scores_ = tensors["validation_scores"].numpy().astype(np.float64)
-        n_encoded = int(config["n_encoded"])
-        det.knn_reference_ = (
-            tensors["knn_reference"].numpy().astype(np.float32)
-            if "knn_reference" in tensors
-            else np.zeros((0, n_encoded), dtype=np.float32)
-        )
         det.labels_ = (det.decision_scores_ > det.threshold_).astype(int)
         det._mu = float(np.mean(det.decision_scores_))
         det._sigma = float(np.std(det.decision_scores_))
@@ -601,6 +621,22 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
 class _Forward(NamedTuple):
     raw: RawResiduals
     x_hat: np.ndarray
+
+
+def _load_knn_views(
+    det: GANomalyDetector, tensors: dict[str, torch.Tensor], parts: dict[str, Any]
+) -> KnnViews:
+    if "knn" in parts["scorer"]:
+        return KnnViews.from_state(tensors, parts["scorer"]["knn"])
+    old = tensors.get("knn_reference")
+    n_encoded = len(det.preprocessor_.output_names_)
+    reference = (
+        old.numpy().astype(np.float32)
+        if old is not None
+        else np.zeros((0, n_encoded), dtype=np.float32)
+    )
+    view = KnnView(det.preprocessor_.numeric_transform, None, reference)
+    return KnnViews([view], det.config_.knn_neighbors)
 
 
 def _prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

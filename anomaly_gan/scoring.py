@@ -104,12 +104,7 @@ class ScoreCalibrator:
         )
         raw = calibrator._raw_components(residuals, per_feature / scale)
         for name, values in raw.items():
-            q1, median, q3 = np.quantile(values, [0.25, 0.5, 0.75])
-            spread = (q3 - q1) / 1.349
-            if not spread > _SPREAD_FLOOR:
-                spread = max(float(np.std(values)), _SPREAD_FLOOR)
-            calibrator.center[name] = float(median)
-            calibrator.spread[name] = float(spread)
+            calibrator.center[name], calibrator.spread[name] = robust_location(values)
         scores = calibrator.score(residuals).anomaly_score
         calibrator.threshold = threshold_for_fpr(scores, target_fpr)
         return calibrator
@@ -219,6 +214,21 @@ def top_features(
     share = feature_residuals / np.where(total > 0, total, 1.0)
     index = np.argsort(-share, axis=1, kind="stable")[:, :k]
     return index, np.take_along_axis(share, index, axis=1)
+
+
+def robust_location(values: np.ndarray) -> tuple[float, float]:
+    """Return a component's median and spread on normal rows.
+
+    The spread is IQR / 1.349, the standard deviation when the IQR is zero,
+    and never below a small floor.
+    """
+    q1, median, q3 = np.quantile(
+        np.asarray(values, dtype=np.float64), [0.25, 0.5, 0.75]
+    )
+    spread = (q3 - q1) / 1.349
+    if not spread > _SPREAD_FLOOR:
+        spread = max(float(np.std(values)), _SPREAD_FLOOR)
+    return float(median), float(spread)
 
 
 def _signed_log(values: np.ndarray) -> np.ndarray:

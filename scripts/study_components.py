@@ -88,7 +88,7 @@ def _knn(ref: np.ndarray, test: np.ndarray, val: np.ndarray) -> np.ndarray:
 
 
 def run_one(
-    name: str, seed: int, steps: int | None, knn_ref: int
+    name: str, seed: int, steps: int | None, knn_ref: int, transform: str = "robust"
 ) -> dict[str, np.ndarray]:
     split = benchmark.adbench_splits(ADBENCH / f"{name}.npz", seed)
     kwargs: dict[str, int] = {}
@@ -99,7 +99,9 @@ def run_one(
             200, max(10, math.ceil(steps / max(1, math.ceil(n_fit / batch))))
         )
     started = time.perf_counter()
-    det = GANomalyDetector(random_state=seed, **kwargs).fit(split.X_train)
+    det = GANomalyDetector(
+        random_state=seed, numeric_transform=transform, **kwargs
+    ).fit(split.X_train)
     fit_s = time.perf_counter() - started
     comp = det.score_components(split.X_test)
     columns = [f"x{i}" for i in range(split.X_train.shape[1])]
@@ -158,6 +160,9 @@ def main() -> None:
     run.add_argument("--out", type=Path, required=True)
     run.add_argument("--steps", type=int)
     run.add_argument("--knn-ref", type=int, default=10_000)
+    run.add_argument(
+        "--transform", default="robust", choices=("robust", "standard", "quantile")
+    )
     summ = sub.add_parser("summary")
     summ.add_argument("dirs", nargs="+", type=Path)
     args = parser.parse_args()
@@ -171,7 +176,7 @@ def main() -> None:
         target = args.out / f"{name}.npz"
         if target.exists():
             continue
-        arrays = run_one(name, args.seed, args.steps, args.knn_ref)
+        arrays = run_one(name, args.seed, args.steps, args.knn_ref, args.transform)
         np.savez(args.out.with_name(args.out.name) / f"{name}.tmp.npz", **arrays)
         (args.out / f"{name}.tmp.npz").rename(target)
         print(name, f"fit {float(arrays['fit_s']):.1f}s", flush=True)

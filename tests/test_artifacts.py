@@ -158,12 +158,13 @@ def test_a_format_1_model_loads_and_scores_as_it_did(tmp_path, monkeypatch):
     det.calibrator_.combine = "linear"  # what 0.1 computed
     expected = det.decision_function(X[:50])
     tensors, parts = load_model_dir(det.save(tmp_path / "new"))
-    del tensors["knn_reference"]
+    assert "knn_reference.0" not in tensors  # no reference rows, no views
+    del parts["scorer"]["knn"]
     calibrator = parts["scorer"]["calibrator"]
     del calibrator["combine"]
     for key in ("center", "spread"):
         del calibrator[key]["knn"]
-    for key in ("knn_neighbors", "knn_reference_rows"):
+    for key in ("knn_neighbors", "knn_views", "knn_reference_rows"):
         del parts["config"]["params"][key]
     monkeypatch.setattr(artifacts, "FORMAT_VERSION", 1)
     old = save_model_dir(tmp_path / "old", tensors=tensors, parts=parts)
@@ -172,3 +173,32 @@ def test_a_format_1_model_loads_and_scores_as_it_did(tmp_path, monkeypatch):
     loaded = GANomalyDetector.load(old)
     np.testing.assert_allclose(loaded.decision_function(X[:50]), expected, rtol=1e-9)
     assert (loaded.score_components(X[:5])["score_knn"] == 0).all()
+
+
+def test_a_format_2_model_keeps_its_single_view_knn_scores(tmp_path, monkeypatch):
+    """0.2 models: one knn reference in the model's encoding, raw distances."""
+    from anomaly_gan import artifacts
+    from anomaly_gan.artifacts import load_model_dir, save_model_dir
+
+    rng = np.random.default_rng(1)
+    X = rng.lognormal(size=(400, 4))
+    det = GANomalyDetector(epochs=2, knn_views=("robust",), random_state=0).fit(X)
+    probe = np.vstack([X[:40], X[:10] * 20])
+    expected = det.decision_function(probe)
+    tensors, parts = load_model_dir(det.save(tmp_path / "new"))
+    # Rewrite as 0.2 wrote it: the view's normalisation folded into the
+    # calibrator's (an affine map of the raw distance), one reference tensor.
+    (view,) = parts["scorer"].pop("knn")["views"]
+    tensors["knn_reference"] = tensors.pop("knn_reference.0")
+    calibrator = parts["scorer"]["calibrator"]
+    calibrator["center"]["knn"] = (
+        view["center"] + view["spread"] * calibrator["center"]["knn"]
+    )
+    calibrator["spread"]["knn"] = view["spread"] * calibrator["spread"]["knn"]
+    del parts["config"]["params"]["knn_views"]
+    monkeypatch.setattr(artifacts, "FORMAT_VERSION", 2)
+    old = save_model_dir(tmp_path / "old", tensors=tensors, parts=parts)
+    monkeypatch.undo()
+    loaded = GANomalyDetector.load(old)
+    assert loaded.config_.knn_views == ("robust",)
+    np.testing.assert_allclose(loaded.decision_function(probe), expected, rtol=1e-6)

@@ -186,7 +186,7 @@ def test_knn_component_reference_cap_round_trip_and_off_switch(tmp_path):
     far = rng.normal(size=(20, 4)) + 6.0
     det = GANomalyDetector(epochs=2, knn_reference_rows=300, random_state=0)
     det.fit(normal)
-    assert det.knn_reference_.shape == (300, 4)
+    assert [v.reference.shape for v in det.knn_views_.views] == [(300, 4), (300, 4)]
     comp = det.score_components(np.vstack([normal[:100], far]))
     # Far rows sit well outside the normal cloud in the knn component.
     assert comp["score_knn"].iloc[100:].min() > comp["score_knn"].iloc[:100].max()
@@ -197,6 +197,6 @@ def test_knn_component_reference_cap_round_trip_and_off_switch(tmp_path):
         loaded.decision_function(far), det.decision_function(far), rtol=1e-6
     )
     off = GANomalyDetector(epochs=2, knn_reference_rows=0, random_state=0).fit(normal)
-    assert off.knn_reference_.shape == (0, 4)
+    assert off.knn_views_.views == []
     assert "knn" not in off.calibrator_.weights
     assert (off.score_components(far)["score_knn"] == 0).all()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import platform
 import time
 import warnings
@@ -373,13 +374,19 @@ def report(results_csv: Path, *, anogan_max_rows: int = 3_000) -> str:
                 f"{fit.loc[complete.index, d].median():.2f} | {score.loc[complete.index, d].median():.3f} |"
             )
         if "AnoGAN" in auc.columns:
-            small = auc.loc[adbench_sets, ["AnoGAN", OURS, "KNN"]].dropna()
+            beside = [d for d in ("AnoGAN", OURS, "KNN") if d in auc.columns]
+            small = auc.loc[adbench_sets, beside].dropna()
             if len(small):
+                means = ", ".join(f"{d} {small[d].mean():.4f}" for d in beside)
+                fits = ", ".join(
+                    f"{d} {fit.loc[small.index, d].median():.1f}"
+                    for d in beside
+                    if d != "KNN"
+                )
                 lines += [
                     "",
                     f"AnoGAN ran only on sets with at most {anogan_max_rows:,} training rows ({len(small)} sets): "
-                    f"mean ROC-AUC AnoGAN {small['AnoGAN'].mean():.4f}, anomaly-gan {small[OURS].mean():.4f}, KNN {small['KNN'].mean():.4f}; "
-                    f"median fit s AnoGAN {fit.loc[small.index, 'AnoGAN'].median():.1f}, anomaly-gan {fit.loc[small.index, OURS].median():.1f}.",
+                    f"mean ROC-AUC {means}; median fit s {fits}.",
                 ]
         if OURS in auc.columns:
             lines += [
@@ -490,7 +497,7 @@ def _machine() -> str:
     from anomaly_gan._version import __version__
 
     return (
-        f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads"
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores"
         f"{', GPU ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else ', no GPU'}; Python {platform.python_version()}, "
         f"torch {torch.__version__}, pyod {pyod.__version__}, scikit-learn {sklearn.__version__}, anomaly-gan {__version__}."
     )

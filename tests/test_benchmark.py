@@ -65,6 +65,23 @@ def test_run_resumes_and_reports(npz_folder, tmp_path, monkeypatch):
     assert "Machine:" in text
 
 
+def test_a_report_of_baselines_alone(tmp_path):
+    """Results of a run limited to some baselines (e.g. one of two side-by-side
+    processes) still make a report."""
+    results = tmp_path / "part.csv"
+    with results.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(benchmark.FIELDS)
+        for dataset, auc in (("1_a", 0.8), ("2_b", 0.7)):
+            for detector, shift in (("AutoEncoder", 0.0), ("AnoGAN", -0.1)):
+                writer.writerow(
+                    [dataset, 0, detector, 100, 40, auc + shift, 0.5, 1.0, 0.1, ""]
+                )
+    text = benchmark.report(results)
+    assert "| AutoEncoder | 0.7500 |" in text
+    assert "mean ROC-AUC AnoGAN 0.6500; median fit s AnoGAN 1.0." in text
+
+
 def test_a_failing_baseline_is_recorded_not_raised(npz_folder):
     split = benchmark.adbench_splits(npz_folder / "1_small.npz", seed=0)
     row = benchmark.run_one(split, "NoSuchDetector", 0)

@@ -109,7 +109,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         target_fpr: float = 0.01,
         epochs: int | None = None,
         batch_size: int | None = None,
-        lr: float = 2e-4,
+        lr: float = 1.5e-3,
         hidden_dims: Any = None,
         latent_dim: int | None = None,
         adv_weight: float = 1.0,

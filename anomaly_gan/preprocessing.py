@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from anomaly_gan._typing import FloatArray
 from anomaly_gan.exceptions import SchemaError
+from anomaly_gan.numeric_block import encode_block, is_plain_numeric, read_block
 from anomaly_gan.schema import (
     BOOLEAN,
     CATEGORICAL,
@@ -178,15 +179,25 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
                 f"found none (excluded: {', '.join(excluded) or 'none'})"
             )
             raise SchemaError(msg)
+        dtypes = dict(zip(map(str, frame.columns), frame.dtypes, strict=True))
+        plain = [
+            name
+            for name, role in roles.items()
+            if role == NUMERIC and is_plain_numeric(dtypes.get(name))
+        ]
+        block = read_block(frame, plain)
+        parsed = {} if block is None else dict(zip(plain, block.T, strict=True))
         columns: list[dict[str, Any]] = []
         for name, role in roles.items():
-            values = frame[name]
             if role == NUMERIC:
-                columns.append(self._fit_numeric(name, values))
+                x = parsed.get(name)
+                if x is None:
+                    x = parse_numeric(name, frame[name], RowIssues(len(frame)))
+                columns.append(self._fit_numeric(name, x))
             elif role == CATEGORICAL:
-                columns.append(self._fit_categorical(name, values))
+                columns.append(self._fit_categorical(name, frame[name]))
             else:
-                parse_boolean(name, values, RowIssues(len(values)))
+                parse_boolean(name, frame[name], RowIssues(len(frame)))
                 columns.append({"name": name, "role": BOOLEAN})
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = len(frame.columns)
@@ -234,8 +245,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
                 excluded[key] = role_or_reason
         return roles, excluded
 
-    def _fit_numeric(self, name: str, values: pd.Series) -> dict[str, Any]:
-        x = parse_numeric(name, values, RowIssues(len(values)))
+    def _fit_numeric(self, name: str, x: np.ndarray) -> dict[str, Any]:
         missing = np.isnan(x)
         observed = x[~missing]
         if observed.size == 0:
@@ -358,8 +368,13 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
         if issues is None:
             issues = RowIssues(len(frame), row_offset=row_offset)
         out = np.zeros((len(frame), len(self.output_names_)), dtype=np.float32)
+        block = self._encode_block(frame, out)
         for spec in self.columns_:
             start, _ = self._slices[spec["name"]]
+            if spec["role"] == NUMERIC and spec["name"] in block:
+                if block[spec["name"]]:
+                    batch.imputed[spec["name"]] = block[spec["name"]]
+                continue
             values = frame[spec["name"]]
             if spec["role"] == NUMERIC:
                 x = parse_numeric(spec["name"], values, issues)
@@ -387,6 +402,23 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
                 out[:, start] = flags
         report.merge(batch)
         return out
+
+    def _encode_block(self, frame: pd.DataFrame, out: np.ndarray) -> dict[str, int]:
+        dtypes = dict(zip(map(str, frame.columns), frame.dtypes, strict=True))
+        specs = [
+            spec
+            for spec in self.columns_
+            if spec["role"] == NUMERIC and is_plain_numeric(dtypes.get(spec["name"]))
+        ]
+        return encode_block(
+            frame,
+            specs,
+            [self._slices[spec["name"]][0] for spec in specs],
+            out,
+            clip=self.clip,
+            impute_missing=self.impute_missing,
+            scale_one=self._scale,
+        )
 
     def _check_missing(
         self, name: str, missing: np.ndarray, values: pd.Series, issues: RowIssues

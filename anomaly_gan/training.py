@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 CHECKPOINT_NAME = "checkpoint.pt"
 _D_COLLAPSE = 1e-5  # GANomaly re-initialises D when its loss falls below this
 _SCORE_BATCH = 8192
+_PARTS = ("g_loss", "d_loss", "adversarial", "contextual", "encoder")
 
 
 def resolve_device(device: str) -> torch.device:
@@ -286,14 +287,24 @@ class GanTrainer:
         opt_d: torch.optim.Optimizer,
         x: torch.Tensor,
     ) -> dict[str, float]:
-        # The generator's update leaves D unchanged, so one forward pass of D on
-        # the real rows serves both losses, and the spectral-norm weights are
-        # computed once per step (``parametrize.cached``) instead of per call.
+        # D's passes over the real rows and the reconstructions serve both
+        # losses: one pass over both together when D has no batch norm (the
+        # halves must not share statistics), two otherwise. Each loss's backward
+        # is restricted to its own network's parameters, and both run before
+        # either optimiser steps: the same update as stepping G first and then D
+        # on the detached reconstructions, with the spectral-norm weights
+        # computed once per step.
         with parametrize.cached():
             with self._autocast():
                 out = gen(x)
-                logit_real, f_real = disc(x)
-                _, f_fake = disc(out.x_hat)
+                if _has_batch_norm(disc):
+                    logit_real, f_real = disc(x)
+                    logit_fake, f_fake = disc(out.x_hat)
+                else:
+                    n = x.shape[0]
+                    logits, features = disc(torch.cat([x, out.x_hat]))
+                    logit_real, logit_fake = logits[:n], logits[n:]
+                    f_real, f_fake = features[:n], features[n:]
                 g = generator_loss(
                     x,
                     out.x_hat,
@@ -303,19 +314,27 @@ class GanTrainer:
                     f_fake,
                     **self.weights,
                 )
-            # D's cached weights are shared by both graphs: keep them for D's pass.
-            self._backward(g.total, opt_g, retain_graph=True)
-            with self._autocast():
-                logit_fake, _ = disc(out.x_hat.detach())
                 d_loss = discriminator_loss(logit_real, logit_fake)
-            self._backward(d_loss, opt_d)
-        return {
-            "g_loss": float(g.total.detach()),
-            "d_loss": float(d_loss.detach()),
-            "adversarial": float(g.adversarial.detach()),
-            "contextual": float(g.contextual.detach()),
-            "encoder": float(g.encoder.detach()),
-        }
+            pairs = ((g.total, opt_g, gen), (d_loss, opt_d, disc))
+            for i, (loss, optimizer, net) in enumerate(pairs):
+                optimizer.zero_grad(set_to_none=True)
+                scaled = loss if self._scaler is None else self._scaler.scale(loss)
+                scaled.backward(
+                    inputs=[p for p in net.parameters() if p.requires_grad],
+                    retain_graph=i == 0,
+                )
+        for optimizer in (opt_g, opt_d):
+            if self._scaler is not None:
+                self._scaler.step(optimizer)
+            else:
+                optimizer.step()
+        if self._scaler is not None:
+            self._scaler.update()
+        parts = torch.stack(
+            [g.total, d_loss, g.adversarial, g.contextual, g.encoder]
+        ).detach()
+        values = parts.float().cpu().tolist()
+        return dict(zip(_PARTS, values, strict=True))
 
     def _step_ddp(
         self,
@@ -510,6 +529,11 @@ def _batches(order: torch.Tensor, batch_size: int) -> Iterator[torch.Tensor]:
         if idx.shape[0] < 2 and n >= 2:
             return
         yield idx
+
+
+def _has_batch_norm(module: nn.Module) -> bool:
+    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+    return any(isinstance(m, norms) for m in module.modules())
 
 
 def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:

@@ -79,17 +79,17 @@ def test_sizes_follow_the_documented_rule():
     assert sizes.hidden_dims == (80, 40)
     assert sizes.latent_dim == 10
     assert sizes.batch_size == 256
-    # 10,000 / 256 -> 40 steps per epoch; 1,000 steps -> 25 epochs
-    assert sizes.epochs == 25
+    # 10,000 / 256 -> 40 steps per epoch; 60 steps -> 2 epochs
+    assert sizes.epochs == 2
     small = DetectorConfig().resolve(n_rows=100, n_features=3)
     assert small.hidden_dims == (32, 16)
     assert small.latent_dim == 4
     assert small.batch_size == 32
-    assert small.epochs == 200
+    assert small.epochs == 15  # 4 steps per epoch
     wide = DetectorConfig().resolve(n_rows=1_000_000, n_features=500)
     assert wide.hidden_dims == (256, 128)
     assert wide.latent_dim == 32
-    assert wide.epochs == 10
+    assert wide.epochs == 1  # one pass over the rows is 3,907 steps
 
 
 def test_explicit_sizes_win_over_the_rule():

@@ -58,10 +58,11 @@ def mean_knn_distance(
     for start in range(0, n, chunk):
         xb = x[start : start + chunk].to(torch.float32)
         # Squared distances as |x|^2 - 2 x.r + |r|^2 (what cdist computes for
-        # inputs this large); the square root is taken of the k nearest only.
-        squared = torch.addmm(ref_sq, xb, ref_t, alpha=-2.0)
-        squared += xb.pow(2).sum(dim=1, keepdim=True)
-        nearest = _smallest(squared, take).clamp_min_(0.0).sqrt_()
+        # inputs this large). |x|^2 is the same along a row, so it is added to
+        # the k nearest only, as is the square root.
+        partial = torch.addmm(ref_sq, xb, ref_t, alpha=-2.0)
+        squared = _smallest(partial, take) + xb.pow(2).sum(dim=1, keepdim=True)
+        nearest = squared.clamp_min_(0.0).sqrt_()
         if skip_self is None:
             out[start : start + chunk] = nearest[:, :k_eff].mean(dim=1)
             continue

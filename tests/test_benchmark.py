@@ -82,6 +82,35 @@ def test_a_report_of_baselines_alone(tmp_path):
     assert "mean ROC-AUC AnoGAN 0.6500; median fit s AnoGAN 1.0." in text
 
 
+def test_report_gives_fit_and_score_seconds_against_the_gan_baselines(tmp_path):
+    results = tmp_path / "timing.csv"
+    # (fit, score) seconds per set and seed: anomaly-gan is faster than ALAD on
+    # 1_a (2 s against 4 s) and 2_b (1 s against 4 s), slower on 3_c (6 s
+    # against 3 s); AnoGAN only ran on 1_a
+    seconds = {
+        ("1_a", "anomaly-gan"): (1.5, 0.5),
+        ("1_a", "ALAD"): (3.0, 1.0),
+        ("1_a", "AnoGAN"): (9.0, 1.0),
+        ("2_b", "anomaly-gan"): (0.5, 0.5),
+        ("2_b", "ALAD"): (3.5, 0.5),
+        ("3_c", "anomaly-gan"): (5.0, 1.0),
+        ("3_c", "ALAD"): (2.0, 1.0),
+    }
+    with results.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(benchmark.FIELDS)
+        for seed in (0, 1):
+            for (dataset, detector), (fit, score) in seconds.items():
+                writer.writerow(
+                    [dataset, seed, detector, 100, 40, 0.8, 0.5, fit, score, ""]
+                )
+    text = benchmark.report(results)
+    assert "| ALAD | 3 | 0.50 | 2 | 9.0 | 11.0 |" in text  # ratios 0.5, 0.25, 2
+    assert "| AnoGAN | 1 | 0.20 | 1 | 2.0 | 10.0 |" in text
+    assert "Slower than ALAD on: 3_c (6.00 s against 3.00 s)." in text
+    assert "Slower than AnoGAN" not in text
+
+
 def test_a_failing_baseline_is_recorded_not_raised(npz_folder):
     split = benchmark.adbench_splits(npz_folder / "1_small.npz", seed=0)
     row = benchmark.run_one(split, "NoSuchDetector", 0)

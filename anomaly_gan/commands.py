@@ -474,7 +474,34 @@ def run_dashboard(args: argparse.Namespace) -> int:
     print(
         f"dashboard on http://{args.address}:{args.port} (Ctrl-C to stop)", flush=True
     )
-    return subprocess.run(command, env=env, check=False).returncode
+    return _run_forwarding_signals(subprocess.Popen(command, env=env))
+
+
+def _run_forwarding_signals(child: Any) -> int:
+    """Wait for ``child``, passing on the signals that stop this process.
+
+    Without this, ``kill PID`` (or a supervisor's stop) ended the command and
+    left its Streamlit server running with the port taken. Ctrl-C reaches both
+    processes from the terminal; a SIGINT sent to this process alone is passed
+    on as well.
+    """
+    import signal
+
+    def forward(signum: int, _frame: Any) -> None:
+        child.send_signal(signum)
+
+    names = ("SIGTERM", "SIGHUP")
+    stops = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    previous = {sig: signal.signal(sig, forward) for sig in stops}
+    try:
+        while True:
+            try:
+                return int(child.wait())
+            except KeyboardInterrupt:
+                child.send_signal(signal.SIGINT)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _check_dashboard_access(args: argparse.Namespace) -> None:

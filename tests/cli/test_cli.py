@@ -421,3 +421,50 @@ def test_dashboard_refuses_unsafe_settings_before_starting(
     err = capsys.readouterr().err
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def _serving(port: int) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/_stcore/health", timeout=1
+        ) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.mark.slow
+def test_dashboard_stopped_with_sigterm_stops_its_streamlit_server(tmp_path):
+    """`kill PID` of `anomaly-gan dashboard` must not leave the server running."""
+    import signal
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "scores").mkdir()
+    command = [sys.executable, "-m", "anomaly_gan", "dashboard", "--port", str(port)]
+    command += ["--scores", str(tmp_path / "scores"), "--db", str(tmp_path / "v.db")]
+    command += ["--registry", str(tmp_path / "reg")]
+    cli = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _serving(port):
+            assert cli.poll() is None, "the dashboard command exited early"
+            assert time.monotonic() < deadline, "the dashboard did not start in 60 s"
+            time.sleep(0.5)
+        cli.send_signal(signal.SIGTERM)
+        assert cli.wait(timeout=30) is not None
+        deadline = time.monotonic() + 15
+        while _serving(port):
+            assert time.monotonic() < deadline, "Streamlit still serves after SIGTERM"
+            time.sleep(0.5)
+    finally:
+        if cli.poll() is None:
+            cli.kill()

@@ -18,7 +18,7 @@ from typing import Any
 
 from anomaly_gan import ddp
 from anomaly_gan.exceptions import ConfigError
-from anomaly_gan.io import atomic_write
+from anomaly_gan.io import atomic_write, refuse_outputs_over_inputs
 
 logger = logging.getLogger("anomaly_gan")
 
@@ -50,6 +50,11 @@ def run_train(args: argparse.Namespace) -> int:
         msg = "--promote: only together with --register"
         raise ConfigError(msg)
     params["verbose"] = 0 if args.quiet or not sys.stderr.isatty() else 1
+    out = Path(args.out)
+    checkpoints = out.with_name(out.name + ".checkpoints")
+    refuse_outputs_over_inputs(
+        [args.data], [("--out", out), ("--out (its checkpoints)", checkpoints)]
+    )
     from anomaly_gan.images import is_image_source
 
     if is_image_source(args.data):
@@ -71,8 +76,6 @@ def run_train(args: argparse.Namespace) -> int:
             int(labels.sum()),
             len(frame),
         )
-    out = Path(args.out)
-    checkpoints = out.with_name(out.name + ".checkpoints")
     det = GANomalyDetector(**params, checkpoint_dir=checkpoints)
     det.fit(frame, resume=args.resume)
     ddp.shutdown()  # torchrun: training's collectives are over
@@ -141,6 +144,15 @@ def run_score(args: argparse.Namespace) -> int:
     if args.threads is not None and args.threads < 1:
         msg = f"--threads: expected a positive integer, found {args.threads}"
         raise ConfigError(msg)
+    refuse_outputs_over_inputs(
+        args.data,
+        [
+            ("--out", args.out),
+            ("--out (its rejection file)", f"{args.out}.rejected.csv"),
+            ("--summary-json", args.summary_json),
+            ("--heatmaps", args.heatmaps),
+        ],
+    )
     if args.engine == "dask":
         from anomaly_gan.scaleout_commands import run_score_dask
 
@@ -260,6 +272,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from anomaly_gan.io import expand_sources, iter_batches
     from anomaly_gan.preprocessing import TransformReport
 
+    refuse_outputs_over_inputs(args.data, [("--json", args.json)])
     if _image_model(args):
         from anomaly_gan.image_commands import _load, run_evaluate_images
 
@@ -426,6 +439,7 @@ def run_feedback(args: argparse.Namespace) -> int:
         msg = f"verdict store '{db}': not found (the dashboard creates it; pass --db)"
         raise ConfigError(msg)
     table_format(args.out)
+    refuse_outputs_over_inputs([db], [("--out", args.out)])
     count = VerdictStore(db).export(args.out, verdict=args.verdict)
     print(f"wrote {count:,} verdict(s) to {args.out}")
     return 0

@@ -216,6 +216,56 @@ def expand_sources(patterns: Sequence[str | Path]) -> list[Path]:
     return list(dict.fromkeys(sources))
 
 
+def refuse_outputs_over_inputs(
+    inputs: Sequence[str | Path], outputs: Sequence[tuple[str, str | Path | None]]
+) -> None:
+    """Refuse an output path that would overwrite, replace or enter an input.
+
+    ``inputs`` are the paths or glob patterns a command reads; ``outputs`` pairs
+    each output path (None: not asked for) with the option that named it. Paths
+    are compared after resolving links (and hard links, by inode). An output
+    conflicts with an input when it is the same file, when it is a folder that
+    holds the input (outputs such as ``--heatmaps`` and Dask's ``--out`` folder
+    are replaced as a whole), or when it lies inside an input folder (it would
+    become part of that input). Called before any work, so nothing is written.
+
+    Raises
+    ------
+    DataError
+        Naming the option, both paths and the fix.
+    """
+    resolved_inputs: list[tuple[Path, Path]] = []
+    for pattern in inputs:
+        text = str(pattern)
+        matches = sorted(glob.glob(text)) if glob.has_magic(text) else [text]  # noqa: PTH207
+        resolved_inputs += [(Path(m), Path(m).resolve()) for m in matches]
+    for option, out in outputs:
+        if out is None or str(out) == "":
+            continue
+        target = Path(out).resolve()
+        for given, source in resolved_inputs:
+            if target == source or _same_file(target, source):
+                found = f"it is the input file '{given}'"
+            elif target in source.parents:
+                found = f"it holds the input '{given}' and would be replaced"
+            elif source in target.parents:
+                found = f"it lies inside the input folder '{given}'"
+            else:
+                continue
+            msg = (
+                f"{option} '{out}': expected a path apart from the inputs, found "
+                f"{found}; choose another output path (nothing was written)"
+            )
+            raise DataError(msg)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
 def iter_batches(
     sources: Sequence[Path],
     *,

@@ -34,9 +34,9 @@ from safetensors.torch import load_file, save_file
 
 from anomaly_gan.exceptions import ArtifactError
 
-FORMAT_VERSION = (
-    3  # 2: knn reference rows, signed-log combination (0.2.0); 3: knn views (0.3.0)
-)
+# 2: knn reference rows, signed-log combination (0.2.0); 3: knn views (0.3.0);
+# 4: score_combine, the "max" rule (0.5.0)
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
 JSON_PARTS = ("config", "preprocessor", "scorer", "history", "metadata")

@@ -579,6 +579,14 @@ def _add_benchmark(sub: Any) -> None:
         help="seeds (default: 0 1 2)",
     )
     p.add_argument(
+        "--setting",
+        choices=["clean", "contaminated", "both"],
+        default="both",
+        help="clean: fit on the normal training rows; contaminated: on all training "
+        "rows, anomalies included and unlabelled (ADBench sets; NSL-KDD and MNIST "
+        "are clean only); both (default)",
+    )
+    p.add_argument(
         "--anogan-max-rows",
         type=int,
         default=3000,

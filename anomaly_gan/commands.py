@@ -398,11 +398,11 @@ def run_benchmark(args: argparse.Namespace) -> int:
                 raise ConfigError(msg)
 
         def show(row: dict[str, Any]) -> None:
-            outcome = (
-                row["error"] or f"ROC-AUC {row['roc_auc']:.4f} fit {row['fit_s']:.1f}s"
-            )
+            timing = "" if row["fit_s"] == "" else f" fit {row['fit_s']:.1f}s"
+            outcome = row["error"] or f"ROC-AUC {row['roc_auc']:.4f}{timing}"
             print(
-                f"{row['dataset']:<22} seed {row['seed']} {row['detector']:<12} {outcome}",
+                f"{row['dataset']:<22} {row['setting']:<12} seed {row['seed']} "
+                f"{row['detector']:<12} {outcome}",
                 flush=True,
             )
 
@@ -416,11 +416,14 @@ def run_benchmark(args: argparse.Namespace) -> int:
             anogan_max_rows=args.anogan_max_rows,
             progress=show,
             mnist=mnist,
+            settings=benchmark.SETTINGS if args.setting == "both" else (args.setting,),
         )
     if not results.exists():
         msg = f"results file '{results}': not found; run the benchmark first"
         raise ConfigError(msg)
-    text = benchmark.report(results, anogan_max_rows=args.anogan_max_rows)
+    from anomaly_gan.benchmark_report import report
+
+    text = report(results, anogan_max_rows=args.anogan_max_rows)
     with atomic_write(args.report) as tmp:
         tmp.write_text(text + "\n")
     print(f"report written to {args.report}")

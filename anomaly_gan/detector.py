@@ -37,6 +37,7 @@ from anomaly_gan.models.tabular import TabularDiscriminator, TabularGenerator
 from anomaly_gan.preprocessing import TabularPreprocessor, TransformReport, warn_report
 from anomaly_gan.scoring import (
     COMPONENTS,
+    GAN_COMPONENTS,
     RawResiduals,
     ScoreCalibrator,
     Scores,
@@ -49,6 +50,8 @@ from anomaly_gan.training import GanTrainer, compute_residuals, resolve_device
 logger = logging.getLogger(__name__)
 
 _MIN_ROWS = 8
+# DetectorConfig.score_combine -> ScoreCalibrator.combine
+_COMBINE_RULE = {"max": "max", "mean": "signed_log"}
 
 
 class GANomalyDetector(BaseDetector):  # type: ignore[misc]
@@ -119,6 +122,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         dropout: float = 0.0,
         validation_fraction: float = 0.1,
         score_weights: dict[str, float] | None = None,
+        score_combine: str = "max",
         knn_neighbors: int = 5,
         knn_views: Any = DEFAULT_KNN_VIEWS,
         knn_reference_rows: int = 10_000,
@@ -155,6 +159,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         self.dropout = dropout
         self.validation_fraction = validation_fraction
         self.score_weights = score_weights
+        self.score_combine = score_combine
         self.knn_neighbors = knn_neighbors
         self.knn_views = knn_views
         self.knn_reference_rows = knn_reference_rows
@@ -258,7 +263,11 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         if not len(reference):
             weights.pop("knn", None)
         self.calibrator_ = ScoreCalibrator.fit(
-            val_residuals, slices, weights, target_fpr=self.config_.target_fpr
+            val_residuals,
+            slices,
+            weights,
+            target_fpr=self.config_.target_fpr,
+            combine=_COMBINE_RULE[self.config_.score_combine],
         )
         self.decision_scores_ = self.calibrator_.score(residuals).anomaly_score
         self.validation_index_ = val_idx
@@ -376,6 +385,42 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         check_is_fitted(self, "calibrator_")
         scores, _, _ = self._score_frame(self._validate_input(X, reset=False))
         return self._components_frame(scores)
+
+    def ablation_scores(self, X: Any) -> dict[str, np.ndarray]:
+        """Scores of this fitted model with parts of the score left out.
+
+        The same normalised components, recombined by the model's own rule
+        with some weights set to 0: which part carries the ranking.
+
+        Returns
+        -------
+        dict of str to ndarray of shape (n_samples,)
+            ``"gan"``: the GAN's residuals (recon, latent, disc) alone;
+            ``"recon"``, ``"latent"``, ``"disc"``, ``"knn"``: each component
+            alone; ``"no gan"``: the default without the GAN's residuals;
+            ``"no recon"`` etc.: the default without that component. Only
+            components with a positive weight appear.
+        """
+        check_is_fitted(self, "calibrator_")
+        scores, _, _ = self._score_frame(self._validate_input(X, reset=False))
+        weights = self.calibrator_.weights
+        used = [name for name in COMPONENTS if weights.get(name, 0.0) > 0]
+        gan = [name for name in used if name in GAN_COMPONENTS]
+        variants: dict[str, list[str]] = {}
+        if gan:
+            variants["gan"] = gan
+        variants.update({name: [name] for name in used})
+        if gan and len(gan) < len(used):
+            variants["no gan"] = [name for name in used if name not in gan]
+        if len(used) > 1:
+            variants.update(
+                {f"no {name}": [n for n in used if n != name] for name in used}
+            )
+        out = {}
+        for label, keep in variants.items():
+            kept = {name: weights[name] for name in keep}
+            out[label] = self.calibrator_.combine_components(scores.components, kept)
+        return out
 
     def explain(self, X: Any, top_k: int = 3) -> pd.DataFrame:
         """Return the ``top_k`` features behind each row's reconstruction residual.
@@ -542,6 +587,8 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
             msg = f"model '{path}': expected a tabular model, found modality {config.get('modality')!r}"
             raise ArtifactError(msg)
         params = dict(config["params"])
+        # Written before score_combine existed (format 3 and older): the mean.
+        params.setdefault("score_combine", "mean")
         if "knn" not in parts["scorer"]:
             # Written before knn views (format 2): one view, the model's own
             # encoding, distances used as they are.

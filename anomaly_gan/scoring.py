@@ -5,7 +5,7 @@ Pure numpy. Inputs are the raw residuals of a batch of encoded rows:
 ``z - z_hat`` per row), ``disc`` (mean squared difference of the
 discriminator's features of ``x`` and ``x_hat``) and ``knn`` (mean distance of
 the encoded row to its nearest normal training rows). ``ScoreCalibrator`` learns
-on held-out *normal* rows:
+on held-out rows of the training data:
 
 1. a scale per model column: the mean of its summed encoded residual, so that
    hard-to-reconstruct columns do not drown the others;
@@ -13,12 +13,19 @@ on held-out *normal* rows:
 3. the threshold: the ``1 - target_fpr`` quantile of the validation scores.
 
 Each normalised component ``n_c = (c - median_c) / spread_c`` is compressed
-with a signed log, ``g(n) = sign(n) * log(1 + |n|)``, before the weighted mean:
-``anomaly_score = sum_c w_c * g(n_c) / sum_c w_c``. The compression keeps one
-heavy-tailed component from drowning the others on rows far from normal (see
-the component study in docs/benchmarks.md). Calibrations written before it
-existed (``combine="linear"``) keep the plain weighted mean. It never
-normalises a set with its own statistics. No torch, no pandas here.
+with a signed log, ``g(n) = sign(n) * log(1 + |n|)``. The components form two
+groups of evidence: the GAN's residuals (``recon``, ``latent``, ``disc``) and
+the neighbours' (``knn``). ``combine="max"`` (the tabular default since 0.5) takes the
+weighted mean of ``g`` within each group, then the larger of the two groups:
+a row is as anomalous as the stronger evidence against it, so a group that is
+blind to some anomalies cannot outvote the other. This matters when the
+training rows hold unlabelled anomalies: look-alike anomalies then sit among a
+row's nearest neighbours and its knn distance is small, while the GAN, trained
+briefly, has not learned to reconstruct them (docs/benchmarks.md, log item 13).
+``combine="signed_log"`` (0.2 to 0.4) is the weighted mean of ``g`` over all
+components; calibrations written before it (``combine="linear"``) keep the
+plain weighted mean. It never normalises a set with its own statistics. No
+torch, no pandas here.
 """
 
 from __future__ import annotations
@@ -31,6 +38,10 @@ import numpy as np
 from anomaly_gan.exceptions import SchemaError
 
 COMPONENTS = ("recon", "latent", "disc", "knn")
+GAN_COMPONENTS = ("recon", "latent", "disc")
+# The evidence groups the "max" rule compares (see the module docstring).
+GROUPS = (GAN_COMPONENTS, ("knn",))
+COMBINE_RULES = ("max", "signed_log", "linear")
 _SCALE_FLOOR = 1e-2
 _SPREAD_FLOOR = 1e-6
 
@@ -68,7 +79,7 @@ class ScoreCalibrator:
         Robust location and scale of each raw component on validation rows.
     threshold : float
         Score above which a row is flagged.
-    combine : {"signed_log", "linear"}
+    combine : {"max", "signed_log", "linear"}
         How normalised components are combined (see the module docstring).
     """
 
@@ -88,8 +99,9 @@ class ScoreCalibrator:
         weights: dict[str, float],
         *,
         target_fpr: float = 0.01,
+        combine: str = "signed_log",
     ) -> ScoreCalibrator:
-        """Learn scales, component statistics and the threshold from normal rows."""
+        """Learn scales, component statistics and the threshold from held-out rows."""
         if residuals.latent.shape[0] < 2:
             msg = "validation rows: expected at least 2 to calibrate the scorer, found fewer"
             raise SchemaError(msg)
@@ -101,6 +113,7 @@ class ScoreCalibrator:
             feature_scale=scale,
             center={},
             spread={},
+            combine=_checked_rule(combine),
         )
         raw = calibrator._raw_components(residuals, per_feature / scale)
         for name, values in raw.items():
@@ -127,18 +140,39 @@ class ScoreCalibrator:
             name: (raw[name] - self.center[name]) / self.spread[name]
             for name in COMPONENTS
         }
-        total_weight = sum(self.weights.get(name, 0.0) for name in COMPONENTS)
-        squash = _signed_log if self.combine == "signed_log" else _identity
-        score = sum(
-            self.weights.get(name, 0.0) * squash(components[name])
-            for name in COMPONENTS
-            if self.weights.get(name, 0.0)
-        )
         return Scores(
-            anomaly_score=np.asarray(score, dtype=np.float64) / total_weight,
+            anomaly_score=self.combine_components(components),
             components=components,
             feature_residuals=scaled,
         )
+
+    def combine_components(
+        self,
+        components: dict[str, np.ndarray],
+        weights: dict[str, float] | None = None,
+    ) -> np.ndarray:
+        """Combine normalised components into the anomaly score.
+
+        ``weights`` (default: the calibration's own) lets a caller score the
+        same components with some of them left out (weight 0), as the
+        benchmark's ablations do.
+        """
+        weights = self.weights if weights is None else weights
+        used = [name for name in COMPONENTS if weights.get(name, 0.0) > 0]
+        if not used:
+            msg = "score weights: expected a positive weight on at least one component"
+            raise ValueError(msg)
+        squash = _identity if self.combine == "linear" else _signed_log
+        groups = GROUPS if self.combine == "max" else (COMPONENTS,)
+        evidence = []
+        for group in groups:
+            members = [name for name in group if name in used]
+            if members:
+                total = sum(weights[name] for name in members)
+                mean = sum(weights[name] * squash(components[name]) for name in members)
+                evidence.append(np.asarray(mean, dtype=np.float64) / total)
+        out: np.ndarray = np.maximum.reduce(evidence)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """Return the calibration as JSON-ready data."""
@@ -159,10 +193,7 @@ class ScoreCalibrator:
         Calibrations written before the ``knn`` component existed get a neutral
         one (centre 0, spread 1, weight 0): their scores are unchanged.
         """
-        combine = str(data.get("combine", "linear"))
-        if combine not in ("signed_log", "linear"):
-            msg = f"combine: expected signed_log or linear, found {combine!r}"
-            raise ValueError(msg)
+        combine = _checked_rule(str(data.get("combine", "linear")))
         center = {k: float(v) for k, v in data["center"].items()}
         spread = {k: float(v) for k, v in data["spread"].items()}
         for name in COMPONENTS:
@@ -229,6 +260,13 @@ def robust_location(values: np.ndarray) -> tuple[float, float]:
     if not spread > _SPREAD_FLOOR:
         spread = max(float(np.std(values)), _SPREAD_FLOOR)
     return float(median), float(spread)
+
+
+def _checked_rule(combine: str) -> str:
+    if combine not in COMBINE_RULES:
+        msg = f"combine: expected one of {', '.join(COMBINE_RULES)}, found {combine!r}"
+        raise ValueError(msg)
+    return combine
 
 
 def _signed_log(values: np.ndarray) -> np.ndarray:

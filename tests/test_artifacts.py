@@ -164,7 +164,7 @@ def test_a_format_1_model_loads_and_scores_as_it_did(tmp_path, monkeypatch):
     del calibrator["combine"]
     for key in ("center", "spread"):
         del calibrator[key]["knn"]
-    for key in ("knn_neighbors", "knn_views", "knn_reference_rows"):
+    for key in ("knn_neighbors", "knn_views", "knn_reference_rows", "score_combine"):
         del parts["config"]["params"][key]
     monkeypatch.setattr(artifacts, "FORMAT_VERSION", 1)
     old = save_model_dir(tmp_path / "old", tensors=tensors, parts=parts)
@@ -182,7 +182,9 @@ def test_a_format_2_model_keeps_its_single_view_knn_scores(tmp_path, monkeypatch
 
     rng = np.random.default_rng(1)
     X = rng.lognormal(size=(400, 4))
-    det = GANomalyDetector(epochs=2, knn_views=("robust",), random_state=0).fit(X)
+    det = GANomalyDetector(
+        epochs=2, knn_views=("robust",), score_combine="mean", random_state=0
+    ).fit(X)
     probe = np.vstack([X[:40], X[:10] * 20])
     expected = det.decision_function(probe)
     tensors, parts = load_model_dir(det.save(tmp_path / "new"))
@@ -196,9 +198,34 @@ def test_a_format_2_model_keeps_its_single_view_knn_scores(tmp_path, monkeypatch
     )
     calibrator["spread"]["knn"] = view["spread"] * calibrator["spread"]["knn"]
     del parts["config"]["params"]["knn_views"]
+    del parts["config"]["params"]["score_combine"]
     monkeypatch.setattr(artifacts, "FORMAT_VERSION", 2)
     old = save_model_dir(tmp_path / "old", tensors=tensors, parts=parts)
     monkeypatch.undo()
     loaded = GANomalyDetector.load(old)
     assert loaded.config_.knn_views == ("robust",)
     np.testing.assert_allclose(loaded.decision_function(probe), expected, rtol=1e-6)
+
+
+def test_a_format_3_model_keeps_its_weighted_mean(tmp_path, monkeypatch):
+    """0.3 and 0.4 models combine by the weighted mean; they load as such."""
+    from anomaly_gan import artifacts
+    from anomaly_gan.artifacts import load_model_dir, save_model_dir
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(400, 5))
+    det = GANomalyDetector(epochs=2, score_combine="mean", random_state=0).fit(X)
+    probe = np.vstack([X[:40], X[:10] * 5])
+    expected = det.decision_function(probe)
+    tensors, parts = load_model_dir(det.save(tmp_path / "new"))
+    assert parts["scorer"]["calibrator"]["combine"] == "signed_log"
+    del parts["config"]["params"]["score_combine"]
+    monkeypatch.setattr(artifacts, "FORMAT_VERSION", 3)
+    old = save_model_dir(tmp_path / "old", tensors=tensors, parts=parts)
+    monkeypatch.undo()
+    loaded = GANomalyDetector.load(old)
+    assert loaded.config_.score_combine == "mean"
+    np.testing.assert_allclose(loaded.decision_function(probe), expected, rtol=1e-9)
+    # The same model under the max rule scores differently: the rule is kept.
+    top = GANomalyDetector(epochs=2, random_state=0).fit(X)
+    assert not np.allclose(top.decision_function(probe), expected)

@@ -1,12 +1,17 @@
 """The benchmark runner: protocol splits, resumable results, the report."""
 
 import csv
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from anomaly_gan import benchmark
+from anomaly_gan.benchmark_report import report
 from anomaly_gan.cli import main
+
+SHARED_PROTOCOL = Path(__file__).resolve().parents[2] / "shared" / "BENCHMARK.md"
 
 
 @pytest.fixture
@@ -27,7 +32,34 @@ def test_split_follows_the_protocol(npz_folder):
     assert len(split.y_test) == 99
     assert int(split.y_test.sum()) == 9
     assert len(split.X_train) == 210
+    assert int(split.y_train.sum()) == 0
     np.testing.assert_allclose(split.baseline_train.mean(axis=0), 0, atol=1e-9)
+
+
+def test_the_contaminated_split_trains_on_every_training_row(npz_folder):
+    clean = benchmark.adbench_splits(npz_folder / "1_small.npz", 0, "clean")
+    dirty = benchmark.adbench_splits(npz_folder / "1_small.npz", 0, "contaminated")
+    # The same 70/30 split: the same test rows; training adds its 21 anomalies.
+    np.testing.assert_array_equal(dirty.X_test, clean.X_test)
+    assert len(dirty.X_train) == 231 and int(dirty.y_train.sum()) == 21
+    normal_rows = dirty.X_train[dirty.y_train == 0]
+    np.testing.assert_array_equal(np.sort(normal_rows, 0), np.sort(clean.X_train, 0))
+    # Baselines are standardised on what they train on, anomalies included.
+    np.testing.assert_allclose(dirty.baseline_train.mean(axis=0), 0, atol=1e-9)
+    with pytest.raises(ValueError, match="setting: expected one of clean"):
+        benchmark.adbench_splits(npz_folder / "1_small.npz", 0, "dirty")
+
+
+def test_the_folds_are_the_protocols():
+    assert not set(benchmark.FOLD_A) & set(benchmark.FOLD_B)
+    assert len(benchmark.FOLD_A) + len(benchmark.FOLD_B) == 31
+    if not SHARED_PROTOCOL.exists():
+        pytest.skip(f"{SHARED_PROTOCOL} is absent: the folds cannot be compared")
+    text = SHARED_PROTOCOL.read_text()
+    a_part = text.split("**fold A**", 1)[1].split("**fold B**", 1)[0]
+    b_part = text.split("**fold B**", 1)[1].split("\n\n", 1)[0]
+    for part, fold in ((a_part, benchmark.FOLD_A), (b_part, benchmark.FOLD_B)):
+        assert tuple(re.findall(r"\d+_[\w-]+(?:\.\w+)?", part)) == fold
 
 
 def test_run_resumes_and_reports(npz_folder, tmp_path, monkeypatch):
@@ -35,9 +67,9 @@ def test_run_resumes_and_reports(npz_folder, tmp_path, monkeypatch):
     calls = []
     original = benchmark.run_one
 
-    def counting(split, name, seed):
-        calls.append((split.name, name, seed))
-        return original(split, name, seed)
+    def counting(split, name, seed, setting):
+        calls.append((split.name, name, seed, setting))
+        return original(split, name, seed, setting)
 
     monkeypatch.setattr(benchmark, "run_one", counting)
     monkeypatch.setattr(
@@ -55,14 +87,86 @@ def test_run_resumes_and_reports(npz_folder, tmp_path, monkeypatch):
     assert len(calls) == 6
     benchmark.run(results, **{**kw, "seeds": [0, 1]})
     assert len(calls) == 12
+    benchmark.run(results, **{**kw, "seeds": [0, 1], "settings": benchmark.SETTINGS})
+    assert len(calls) == 24  # only the contaminated runs were new
+    assert {c[3] for c in calls[12:]} == {"contaminated"}
     with results.open() as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 12 and all(r["error"] == "" for r in rows)
-    assert all(float(r["roc_auc"]) > 0.8 for r in rows)
-    text = benchmark.report(results)
-    assert "| anomaly-gan |" in text and "| KNN | " in text
-    assert "average rank" in text and "wins | ties | losses" in text
+    main_rows = [r for r in rows if "[" not in r["detector"]]
+    assert len(main_rows) == 24 and all(r["error"] == "" for r in rows)
+    assert all(float(r["roc_auc"]) > 0.8 for r in main_rows if r["setting"] == "clean")
+    # Each fit of ours also records its ablations, without timings of their own.
+    ablations = [r for r in rows if r["detector"].startswith("anomaly-gan [")]
+    labels = {r["detector"] for r in ablations}
+    assert {"anomaly-gan [gan]", "anomaly-gan [knn]", "anomaly-gan [no gan]"} <= labels
+    assert len(ablations) == 8 * len(labels)
+    assert all(r["fit_s"] == "" for r in ablations)
+    text = report(results)
+    assert "## Clean setting" in text and "## Contaminated setting" in text
+    assert "| **anomaly-gan** |" in text and "| KNN | " in text
+    assert "all ROC-AUC | all rank" in text and "wins / ties / losses" in text
+    assert "| GAN residuals alone (recon, latent, disc) |" in text
     assert "Machine:" in text
+
+
+def test_results_written_before_settings_are_read_as_clean(npz_folder, tmp_path):
+    old_fields = [f for f in benchmark.FIELDS if f != "setting"]
+    results = tmp_path / "old.csv"
+    with results.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(old_fields)
+        writer.writerow(["1_small", 0, "KNN", 210, 99, 0.9, 0.5, 0.1, 0.1, ""])
+    benchmark.run(
+        results,
+        adbench=npz_folder,
+        nsl_kdd=None,
+        datasets=["1_small"],
+        detectors=["KNN"],
+        seeds=[0],
+        settings=benchmark.SETTINGS,
+    )
+    with results.open() as fh:
+        rows = list(csv.DictReader(fh))
+    # The old clean row was kept (not re-run); only the contaminated run is new.
+    assert (rows[0]["setting"], rows[0]["roc_auc"]) == ("clean", "0.9")
+    assert [r["setting"] for r in rows] == ["clean", "contaminated"]
+
+
+def test_the_ablation_table_ranks_each_variant_in_the_defaults_place(tmp_path):
+    results = tmp_path / "ablation.csv"
+    # Two sets (4_breastw in fold B, 1_ALOI in fold A): KNN 0.88 and 0.80; ours
+    # 0.90 and 0.70; "gan" alone 0.85 on both.
+    values = {
+        "KNN": (0.88, 0.80),
+        "anomaly-gan": (0.90, 0.70),
+        "anomaly-gan [gan]": (0.85, 0.85),
+    }
+    with results.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=benchmark.FIELDS)
+        writer.writeheader()
+        for detector, aucs in values.items():
+            for dataset, auc in zip(("4_breastw", "1_ALOI"), aucs, strict=True):
+                writer.writerow(
+                    {
+                        "dataset": dataset,
+                        "setting": "contaminated",
+                        "seed": 0,
+                        "detector": detector,
+                        "roc_auc": auc,
+                        "average_precision": 0.5,
+                        "fit_s": 1.0 if "[" not in detector else "",
+                        "score_s": 0.1 if "[" not in detector else "",
+                        "error": "",
+                    }
+                )
+    text = report(results)
+    assert "## Contaminated setting" in text and "## Clean setting" not in text
+    assert "| default score | 0.7000 | 2.00 | 0.9000 | 1.00 | 0.8000 | 1.50 |" in text
+    assert (
+        "| GAN residuals alone (recon, latent, disc) | 0.8500 | 1.00 | 0.8500 | 2.00 "
+        "| 0.8500 | 1.50 |"
+    ) in text
+    assert "| KNN | 0 / 0 / 1 | 1 / 0 / 0 | 1 / 0 / 1 |" in text
 
 
 def test_a_report_of_baselines_alone(tmp_path):
@@ -75,11 +179,22 @@ def test_a_report_of_baselines_alone(tmp_path):
         for dataset, auc in (("1_a", 0.8), ("2_b", 0.7)):
             for detector, shift in (("AutoEncoder", 0.0), ("AnoGAN", -0.1)):
                 writer.writerow(
-                    [dataset, 0, detector, 100, 40, auc + shift, 0.5, 1.0, 0.1, ""]
+                    [
+                        dataset,
+                        "clean",
+                        0,
+                        detector,
+                        100,
+                        40,
+                        auc + shift,
+                        0.5,
+                        1.0,
+                        0.1,
+                        "",
+                    ]
                 )
-    text = benchmark.report(results)
-    assert "| AutoEncoder | 0.7500 |" in text
-    assert "mean ROC-AUC AnoGAN 0.6500; median fit s AnoGAN 1.0." in text
+    text = report(results)
+    assert "| AutoEncoder | 0.7500 | 1.00 | 0.5000 |" in text
 
 
 def test_report_gives_fit_and_score_seconds_against_the_gan_baselines(tmp_path):
@@ -102,9 +217,21 @@ def test_report_gives_fit_and_score_seconds_against_the_gan_baselines(tmp_path):
         for seed in (0, 1):
             for (dataset, detector), (fit, score) in seconds.items():
                 writer.writerow(
-                    [dataset, seed, detector, 100, 40, 0.8, 0.5, fit, score, ""]
+                    [
+                        dataset,
+                        "clean",
+                        seed,
+                        detector,
+                        100,
+                        40,
+                        0.8,
+                        0.5,
+                        fit,
+                        score,
+                        "",
+                    ]
                 )
-    text = benchmark.report(results)
+    text = report(results)
     assert "| ALAD | 3 | 0.50 | 2 | 9.0 | 11.0 |" in text  # ratios 0.5, 0.25, 2
     assert "| AnoGAN | 1 | 0.20 | 1 | 2.0 | 10.0 |" in text
     assert "Slower than ALAD on: 3_c (6.00 s against 3.00 s)." in text
@@ -113,7 +240,7 @@ def test_report_gives_fit_and_score_seconds_against_the_gan_baselines(tmp_path):
 
 def test_a_failing_baseline_is_recorded_not_raised(npz_folder):
     split = benchmark.adbench_splits(npz_folder / "1_small.npz", seed=0)
-    row = benchmark.run_one(split, "NoSuchDetector", 0)
+    [row] = benchmark.run_one(split, "NoSuchDetector", 0)
     assert row["error"].startswith("ConfigError: detector 'NoSuchDetector'")
     assert row["roc_auc"] == ""
 
@@ -122,7 +249,7 @@ def test_cli_writes_the_report(npz_folder, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(
         benchmark, "make_detector", _fast_detector(benchmark.make_detector)
     )
-    results, report = tmp_path / "r.csv", tmp_path / "r.md"
+    results, markdown = tmp_path / "r.csv", tmp_path / "r.md"
     argv = [
         "benchmark",
         "--adbench",
@@ -134,13 +261,15 @@ def test_cli_writes_the_report(npz_folder, tmp_path, monkeypatch, capsys):
         "KNN",
         "--seeds",
         "0",
+        "--setting",
+        "contaminated",
         "--results",
         str(results),
         "--report",
-        str(report),
+        str(markdown),
     ]
     assert main(argv) == 0
-    assert report.read_text().startswith("## Mean ROC-AUC")
+    assert markdown.read_text().startswith("## Contaminated setting")
     assert "1_small" in capsys.readouterr().out
     assert (
         main(
@@ -228,6 +357,6 @@ def test_mnist_one_class_protocol_and_report(tmp_path, monkeypatch):
         ("mnist-1", "KNN"),
     ]
     assert [r["error"] for r in rows] == [""] * 4
-    text = benchmark.report(results)
+    text = report(results)
     assert "## One-class MNIST" in text
     assert "| detector | 0 | 1 | mean |" in text

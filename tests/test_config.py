@@ -55,6 +55,10 @@ from anomaly_gan.exceptions import ConfigError
             "parameter 'score_weights': expected non-negative weights with a positive sum, found {'recon': 0}",
         ),
         (
+            {"score_combine": "min"},
+            "parameter 'score_combine': expected one of max, mean, found 'min'",
+        ),
+        (
             {"numeric_transform": "log"},
             "parameter 'numeric_transform': expected one of robust, standard, quantile, found 'log'",
         ),

@@ -200,3 +200,38 @@ def test_knn_component_reference_cap_round_trip_and_off_switch(tmp_path):
     assert off.knn_views_.views == []
     assert "knn" not in off.calibrator_.weights
     assert (off.score_components(far)["score_knn"] == 0).all()
+
+
+@pytest.mark.filterwarnings("ignore:.*unseen in training")
+def test_ablation_scores_recombine_the_same_components(fitted, tx_test):
+    scores = fitted.ablation_scores(tx_test)
+    assert list(scores) == [
+        "gan",
+        "recon",
+        "latent",
+        "disc",
+        "knn",
+        "no gan",
+        "no recon",
+        "no latent",
+        "no disc",
+        "no knn",
+    ]
+    parts = fitted.score_components(tx_test)
+    g = {
+        name: np.sign(parts[f"score_{name}"]) * np.log1p(np.abs(parts[f"score_{name}"]))
+        for name in ("recon", "latent", "disc", "knn")
+    }
+    gan = (g["recon"] + 0.5 * g["latent"] + 0.5 * g["disc"]) / 2.0
+    np.testing.assert_allclose(scores["gan"], gan)
+    np.testing.assert_allclose(scores["knn"], g["knn"])
+    np.testing.assert_allclose(scores["no gan"], g["knn"])
+    np.testing.assert_allclose(scores["no knn"], gan)
+    np.testing.assert_allclose(
+        scores["no disc"],
+        np.maximum((g["recon"] + 0.5 * g["latent"]) / 1.5, g["knn"]),
+    )
+    # The default is the max of the two groups of evidence.
+    np.testing.assert_allclose(
+        fitted.decision_function(tx_test), np.maximum(gan, g["knn"])
+    )

@@ -130,3 +130,66 @@ def test_calibration_written_before_the_knn_component_scores_unchanged():
         again.score(data._replace(knn=np.zeros(300))).anomaly_score,
         cal.score(data).anomaly_score,
     )
+
+
+def _g(values):
+    return np.sign(values) * np.log1p(np.abs(values))
+
+
+def test_the_max_rule_takes_the_stronger_of_the_gan_and_knn_evidence():
+    rng = np.random.default_rng(7)
+    data = residuals(1000, rng)
+    weights = {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn": 8.0}
+    cal = ScoreCalibrator.fit(data, SLICES, weights, combine="max")
+    probe = cal.score(residuals(50, rng, scale=2.0))
+    c = probe.components
+    gan = (_g(c["recon"]) + 0.5 * _g(c["latent"]) + 0.5 * _g(c["disc"])) / 2.0
+    np.testing.assert_allclose(probe.anomaly_score, np.maximum(gan, _g(c["knn"])))
+    # The knn weight only matters within its group: 8 or 1, the same scores.
+    other = ScoreCalibrator.fit(data, SLICES, {**weights, "knn": 1.0}, combine="max")
+    np.testing.assert_allclose(
+        other.score(residuals(50, np.random.default_rng(8))).anomaly_score,
+        cal.score(residuals(50, np.random.default_rng(8))).anomaly_score,
+    )
+
+
+def test_a_blind_knn_term_cannot_outvote_the_gan_under_the_max_rule():
+    # A row whose look-alikes sit in the training data: its knn distance is
+    # small (as normal rows'), but every GAN residual is far out.
+    rng = np.random.default_rng(9)
+    data = residuals(2000, rng)
+    weights = {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn": 8.0}
+    mean = ScoreCalibrator.fit(data, SLICES, weights, target_fpr=0.01)
+    top = ScoreCalibrator.fit(data, SLICES, weights, target_fpr=0.01, combine="max")
+    masked = RawResiduals(
+        recon=np.full((1, 4), 6.0),
+        latent=np.array([6.0]),
+        disc=np.array([6.0]),
+        knn=np.array([np.median(data.knn)]),
+    )
+    assert top.score(masked).anomaly_score[0] > top.threshold
+    assert mean.score(masked).anomaly_score[0] < mean.threshold
+
+
+def test_combining_with_other_weights_leaves_components_out():
+    rng = np.random.default_rng(10)
+    data = residuals(500, rng)
+    weights = {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn": 8.0}
+    cal = ScoreCalibrator.fit(data, SLICES, weights, combine="max")
+    c = cal.score(data).components
+    np.testing.assert_allclose(cal.combine_components(c, {"knn": 8.0}), _g(c["knn"]))
+    np.testing.assert_allclose(
+        cal.combine_components(c, {"recon": 1.0, "disc": 0.5}),
+        (_g(c["recon"]) + 0.5 * _g(c["disc"])) / 1.5,
+    )
+    with pytest.raises(ValueError, match="at least one component"):
+        cal.combine_components(c, {"knn": 0.0})
+
+
+def test_an_unknown_combination_rule_is_refused():
+    rng = np.random.default_rng(11)
+    with pytest.raises(ValueError, match="combine: expected one of max, signed_log"):
+        ScoreCalibrator.fit(residuals(50, rng), SLICES, {"knn": 1.0}, combine="min")
+    data = ScoreCalibrator.fit(residuals(50, rng), SLICES, {"knn": 1.0}).to_dict()
+    with pytest.raises(ValueError, match="found 'min'"):
+        ScoreCalibrator.from_dict({**data, "combine": "min"})

@@ -28,7 +28,7 @@ _DEVICES = ("auto", "cpu", "cuda", "mps")
 _NUMERIC_TRANSFORMS = ("robust", "standard", "quantile")
 _THRESHOLD_METHODS = ("fpr", "contamination")
 _SCORE_COMPONENTS = ("recon", "latent", "disc", "knn")
-_SCORE_COMBINE = ("max", "mean")
+_SCORE_COMBINE = ("balanced", "max", "mean")
 _TARGET_STEPS = 60  # optimiser steps the default epoch count aims at
 _MIN_EPOCHS = 1
 _MAX_EPOCHS = 200
@@ -107,12 +107,13 @@ class DetectorConfig:
         Weights of the normalised components in ``anomaly_score``: ``recon``,
         ``latent``, ``disc`` (the GAN's residuals) and ``knn`` (distance to the
         nearest training rows). 0 leaves a component out.
-    score_combine : {"max", "mean"}, default="max"
+    score_combine : {"balanced", "max", "mean"}, default="balanced"
+        ``"mean"``: the weighted mean of all components (0.2 to 0.4).
         ``"max"``: the weighted mean within each group of evidence (the GAN's
         residuals; the knn term), then the larger of the two, so that
         anomalies whose look-alikes sit in the training data (where the knn
-        distance is small) are still flagged by the GAN. ``"mean"``: the
-        weighted mean of all components (0.2 to 0.4). See ``docs/model.md``.
+        distance is small) are still flagged by the GAN. ``"balanced"``: the
+        average of the two. See ``docs/model.md``.
     knn_neighbors : int, default=5
         Neighbours averaged by the ``knn`` component.
     knn_views : tuple of str, default=("quantile", "standard")
@@ -167,7 +168,7 @@ class DetectorConfig:
     score_weights: dict[str, float] = field(
         default_factory=lambda: dict(DEFAULT_SCORE_WEIGHTS)
     )
-    score_combine: str = "max"
+    score_combine: str = "balanced"
     knn_neighbors: int = 5
     knn_views: tuple[str, ...] = DEFAULT_KNN_VIEWS
     knn_reference_rows: int = 10_000

@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 
 _MIN_ROWS = 8
 # DetectorConfig.score_combine -> ScoreCalibrator.combine
-_COMBINE_RULE = {"max": "max", "mean": "signed_log"}
+_COMBINE_RULE = {"balanced": "balanced", "max": "max", "mean": "signed_log"}
 
 
 class GANomalyDetector(BaseDetector):  # type: ignore[misc]
@@ -122,7 +122,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         dropout: float = 0.0,
         validation_fraction: float = 0.1,
         score_weights: dict[str, float] | None = None,
-        score_combine: str = "max",
+        score_combine: str = "balanced",
         knn_neighbors: int = 5,
         knn_views: Any = DEFAULT_KNN_VIEWS,
         knn_reference_rows: int = 10_000,

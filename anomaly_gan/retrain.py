@@ -6,14 +6,23 @@ One run:
 2. reads the fresh data (paths or globs), keeps an optional time window, and
    drops rows labelled anomalous and ids analysts confirmed as fraud;
 3. holds out the most recent share of rows (by timestamp, else a seeded random
-   share) for the comparison; trains the challenger on the normal rows of the rest,
-   with checkpoints, so that a re-run after a kill resumes training;
-4. scores champion and challenger on the same holdout and applies the gate:
+   share) for the comparison;
+4. scores the rest with the champion: the rows it flags are held back, not
+   learned from ("don't learn what production flags"; fresh traffic holds fraud
+   nobody has labelled yet), unless analysts confirmed them benign; at most
+   ``max_held_back`` of the rows, the champion's highest scores first, so that
+   a new behaviour that has become common is still learned;
+5. trains the challenger on the rest, with checkpoints, so that a re-run after a
+   kill resumes training;
+6. scores champion and challenger on the same holdout and applies the gate:
    with labels of both classes, the challenger's metric (ROC-AUC by default) must
-   not fall below the champion's minus ``tolerance``; without, the challenger's
-   false-positive rate on the holdout must stay within ``max_fpr``;
-5. registers the challenger as a new version and, when it passes, moves the alias
-   in the same atomic registry step; writes the run report either way.
+   not fall below the champion's minus ``tolerance``; without, three checks: the
+   challenger's false-positive rate on the holdout within ``max_fpr``, the share
+   of the champion's alerts it keeps (alert retention) and the rank agreement of
+   their scores, each against its bound;
+7. registers the challenger as a new version and, when it passes, moves the alias
+   in the same atomic registry step; writes the run report either way, saying
+   which check decided and how many rows were held back and why.
 
 A run killed at any point leaves the registry's state as it was (see
 ``registry``). Exit codes are in ``RetrainOutcome``.
@@ -74,12 +83,17 @@ class RetrainConfig:
     label_col: str | None = None
     normal_label: str = "normal"
     confirmed_fraud_ids: str | None = None
+    confirmed_benign_ids: str | None = None
     id_col: str | None = None
+    hold_back_flagged: bool = True
+    max_held_back: float = 0.1
     holdout_fraction: float = 0.2
     random_state: int = 0
     gate_metric: str = "roc_auc"
     tolerance: float = 0.005
     max_fpr: float = 0.02
+    min_alert_retention: float = 0.5
+    min_rank_agreement: float = 0.5
     detector: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -107,10 +121,29 @@ class RetrainConfig:
             raw,
             "normal",
             source,
-            {"label_col", "normal_label", "confirmed_fraud_ids", "id_col"},
+            {
+                "label_col",
+                "normal_label",
+                "confirmed_fraud_ids",
+                "confirmed_benign_ids",
+                "id_col",
+                "hold_back_flagged",
+                "max_held_back",
+            },
         )
         holdout = _table(raw, "holdout", source, {"fraction", "random_state"})
-        gate = _table(raw, "gate", source, {"metric", "tolerance", "max_fpr"})
+        gate = _table(
+            raw,
+            "gate",
+            source,
+            {
+                "metric",
+                "tolerance",
+                "max_fpr",
+                "min_alert_retention",
+                "min_rank_agreement",
+            },
+        )
         detector = raw.get("detector", {}) or {}
         paths = data.get("paths")
         if isinstance(paths, str):
@@ -135,12 +168,19 @@ class RetrainConfig:
             confirmed_fraud_ids=rel(normal["confirmed_fraud_ids"])
             if normal.get("confirmed_fraud_ids")
             else None,
+            confirmed_benign_ids=rel(normal["confirmed_benign_ids"])
+            if normal.get("confirmed_benign_ids")
+            else None,
             id_col=normal.get("id_col"),
+            hold_back_flagged=_flag(normal, "hold_back_flagged", source),
+            max_held_back=float(normal.get("max_held_back", 0.1)),
             holdout_fraction=float(holdout.get("fraction", 0.2)),
             random_state=int(holdout.get("random_state", 0)),
             gate_metric=str(gate.get("metric", "roc_auc")),
             tolerance=float(gate.get("tolerance", 0.005)),
             max_fpr=float(gate.get("max_fpr", 0.02)),
+            min_alert_retention=float(gate.get("min_alert_retention", 0.5)),
+            min_rank_agreement=float(gate.get("min_rank_agreement", 0.5)),
             detector=dict(detector),
         )
         config._validate(source)
@@ -161,9 +201,20 @@ class RetrainConfig:
         ):
             msg = f"{source}: [data] window_days: needs timestamp_col and a positive number of days"
             raise ConfigError(msg)
-        if self.confirmed_fraud_ids and not self.id_col:
-            msg = f"{source}: [normal] confirmed_fraud_ids: needs id_col, the column the ids are in"
+        for key in ("confirmed_fraud_ids", "confirmed_benign_ids"):
+            if getattr(self, key) and not self.id_col:
+                msg = (
+                    f"{source}: [normal] {key}: needs id_col, the column the ids are in"
+                )
+                raise ConfigError(msg)
+        if not 0 <= self.max_held_back < 1:
+            msg = f"{source}: [normal] max_held_back: expected a number in [0, 1), found {self.max_held_back}"
             raise ConfigError(msg)
+        for key in ("min_alert_retention", "min_rank_agreement"):
+            value = getattr(self, key)
+            if not -1 <= value <= 1:
+                msg = f"{source}: [gate] {key}: expected a number in [-1, 1], found {value}"
+                raise ConfigError(msg)
         try:
             DetectorConfig.from_dict(self.detector, source=f"{source}: [detector]")
         except ConfigError as exc:
@@ -171,6 +222,14 @@ class RetrainConfig:
                 raise
             msg = f"{source}: [detector] {exc}"
             raise ConfigError(msg) from exc
+
+
+def _flag(table: dict[str, Any], key: str, source: str) -> bool:
+    value = table.get(key, True)
+    if not isinstance(value, bool):
+        msg = f"{source}: [normal] {key}: expected true or false, found {value!r}"
+        raise ConfigError(msg)
+    return value
 
 
 def _table(
@@ -256,29 +315,48 @@ def _run(config: RetrainConfig, reg: ModelRegistry, verbose: int) -> RetrainOutc
         if config.label_col
         else np.zeros(len(train), np.int8)
     )
-    normal = train[train_labels == 0]
+    normal = train[train_labels == 0].reset_index(drop=True)
     outcome.rows.update({"train_normal": len(normal), "holdout": len(holdout)})
     if labels is not None:
         outcome.rows["holdout_anomalies"] = int(labels.sum())
+    champion_version = reg.aliases().get(config.alias)
+    outcome.champion_version = champion_version
+    champion, champion_cut, champion_error = _load_champion(
+        config, reg, champion_version
+    )
+    learn = _hold_back(config, champion, champion_cut, normal, outcome)
+    if learn is not None:
+        normal = normal[learn].reset_index(drop=True)
+    outcome.rows["learned"] = len(normal)
     logger.info(
-        "training the challenger on %d normal rows; holdout %d rows",
+        "training the challenger on %d rows (%d held back); holdout %d rows",
         len(normal),
+        outcome.rows.get("held_back", 0),
         len(holdout),
     )
 
     challenger = _train(config, reg, normal, verbose)
-    aliases = reg.aliases()
-    champion_version = aliases.get(config.alias)
-    outcome.champion_version = champion_version
-    outcome.challenger = _assess(challenger, holdout, labels)
-    if champion_version is not None:
+    challenger_scores = _scores(challenger, holdout)
+    outcome.challenger = _assess(challenger_scores, challenger.threshold_, labels)
+    agreement: dict[str, Any] | None = None
+    if champion is not None:
         try:
-            champion = GANomalyDetector.load(reg.model_path(champion_version))
-            outcome.champion = _assess(champion, holdout, labels)
-        except (SchemaError, ArtifactError) as exc:
+            champion_scores = _scores(champion, holdout)
+        except SchemaError as exc:
             outcome.champion = {"error": str(exc)}
+        else:
+            outcome.champion = _assess(champion_scores, champion_cut, labels)
+            agreement = _agreement(
+                champion_scores,
+                champion_cut,
+                challenger_scores,
+                challenger.threshold_,
+                config.max_held_back,
+            )
+    elif champion_error:
+        outcome.champion = {"error": champion_error}
     outcome.promoted, outcome.reason, outcome.gate = _gate(
-        config, outcome.champion, outcome.challenger, labels
+        config, outcome.champion, outcome.challenger, labels, agreement
     )
     outcome.decision = "promote" if outcome.promoted else "keep champion"
 
@@ -296,6 +374,68 @@ def _run(config: RetrainConfig, reg: ModelRegistry, verbose: int) -> RetrainOutc
     outcome.seconds = time.perf_counter() - started
     reg.write_run_report(outcome.run_id, outcome.to_dict())
     return outcome
+
+
+def _load_champion(
+    config: RetrainConfig, reg: ModelRegistry, version: int | None
+) -> tuple[GANomalyDetector | None, float, str]:
+    """Return the model in service, its operating threshold, or why it is unusable."""
+    if version is None:
+        return None, float("inf"), ""
+    try:
+        champion = GANomalyDetector.load(reg.model_path(version))
+    except ArtifactError as exc:
+        return None, float("inf"), str(exc)
+    point = reg.operating_point(config.alias)
+    cut = float(point["threshold"]) if point is not None else champion.threshold_
+    return champion, cut, ""
+
+
+def _hold_back(
+    config: RetrainConfig,
+    champion: GANomalyDetector | None,
+    cut: float,
+    normal: pd.DataFrame,
+    outcome: RetrainOutcome,
+) -> np.ndarray | None:
+    """Which training rows the challenger learns from (None: all).
+
+    The rows the champion flags are held back, unless analysts confirmed them
+    benign; at most ``max_held_back`` of the rows, the highest champion scores
+    first. Held-back rows neither train nor calibrate the challenger: its
+    threshold is set on the rows it learned from. The counts go into the run
+    report.
+    """
+    if not config.hold_back_flagged or champion is None:
+        return None
+    try:
+        scores = _scores(champion, normal)
+    except SchemaError as exc:
+        logger.warning("the champion cannot score the fresh data: %s", exc)
+        outcome.rows["held_back"] = 0
+        return None
+    flagged = scores > cut
+    benign = np.zeros(len(normal), dtype=bool)
+    if config.confirmed_benign_ids:
+        benign = _id_mask(config, normal, config.confirmed_benign_ids)
+    candidates = np.flatnonzero(flagged & ~benign)
+    cap = int(np.floor(config.max_held_back * len(normal)))
+    if len(candidates) > cap:  # the champion's highest scores first
+        order = np.argsort(-scores[candidates], kind="stable")
+        candidates = candidates[order[:cap]]
+    learn = np.ones(len(normal), dtype=bool)
+    learn[candidates] = False
+    outcome.rows.update(
+        {
+            "flagged_by_champion": int(flagged.sum()),
+            "held_back": int((~learn).sum()),
+            "flagged_but_confirmed_benign": int((flagged & benign).sum()),
+            "flagged_but_over_max_held_back": int(
+                (flagged & ~benign).sum() - (~learn).sum()
+            ),
+        }
+    )
+    return learn
 
 
 def _load(config: RetrainConfig, outcome: RetrainOutcome) -> pd.DataFrame:
@@ -318,24 +458,26 @@ def _load(config: RetrainConfig, outcome: RetrainOutcome) -> pd.DataFrame:
             frame = frame[frame["__ts"] > start]
         outcome.rows["in_window"] = len(frame)
     if config.confirmed_fraud_ids:
-        assert config.id_col is not None
-        if config.id_col not in frame.columns:
-            msg = f"column '{config.id_col}' (named by id_col): not found in the fresh data"
-            raise SchemaError(msg)
-        confirmed = read_table(config.confirmed_fraud_ids)
-        column = (
-            config.id_col
-            if config.id_col in confirmed.columns
-            else confirmed.columns[0]
-        )
-        ids = set(confirmed[column].astype(str))
-        mask = frame[config.id_col].astype(str).isin(ids)
+        mask = _id_mask(config, frame, config.confirmed_fraud_ids)
         outcome.rows["confirmed_fraud_excluded"] = int(mask.sum())
         frame = frame[~mask]
     if len(frame) < 20:
         msg = f"fresh data: expected at least 20 rows after the window and exclusions, found {len(frame)}"
         raise SchemaError(msg)
     return frame.reset_index(drop=True)
+
+
+def _id_mask(config: RetrainConfig, frame: pd.DataFrame, ids_file: str) -> np.ndarray:
+    """Rows of ``frame`` whose ``id_col`` value is listed in ``ids_file``."""
+    assert config.id_col is not None
+    if config.id_col not in frame.columns:
+        msg = f"column '{config.id_col}' (named by id_col): not found in the fresh data"
+        raise SchemaError(msg)
+    listed = read_table(ids_file)
+    column = config.id_col if config.id_col in listed.columns else listed.columns[0]
+    ids = set(listed[column].astype(str))
+    mask: np.ndarray = frame[config.id_col].astype(str).isin(ids).to_numpy(dtype=bool)
+    return mask
 
 
 def _split(
@@ -377,24 +519,73 @@ def _train(
         return det.fit(normal)
 
 
-def _assess(
-    det: GANomalyDetector, holdout: pd.DataFrame, labels: np.ndarray | None
-) -> dict[str, Any]:
+def _scores(det: GANomalyDetector, frame: pd.DataFrame) -> np.ndarray:
     import warnings
 
     with warnings.catch_warnings():
-        warnings.simplefilter(
-            "ignore", UserWarning
-        )  # unseen categories are expected in fresh data
-        scores = det.decision_function(holdout)
+        # unseen categories are expected in fresh data
+        warnings.simplefilter("ignore", UserWarning)
+        scores: np.ndarray = np.asarray(det.decision_function(frame), dtype=np.float64)
+    return scores
+
+
+def _assess(
+    scores: np.ndarray, threshold: float, labels: np.ndarray | None
+) -> dict[str, Any]:
     if labels is None:
-        flagged = scores > det.threshold_
         return {
-            "false_positive_rate": float(flagged.mean()),
+            "false_positive_rate": float((scores > threshold).mean()),
             "n_rows": len(scores),
-            "threshold": float(det.threshold_),
+            "threshold": float(threshold),
         }
-    return evaluate_scores(scores, labels, det.threshold_).to_dict()
+    return evaluate_scores(scores, labels, threshold).to_dict()
+
+
+def _agreement(
+    champion: np.ndarray,
+    champion_cut: float,
+    challenger: np.ndarray,
+    challenger_cut: float,
+    max_alerts: float,
+) -> dict[str, Any]:
+    """How far the challenger keeps the champion's view of the holdout.
+
+    The champion's alerts are the holdout rows it flags (its highest scores
+    first, at most ``max_alerts`` of the rows, as the hold-back rule counts
+    them). One is retained when the challenger flags it or ranks it among its
+    as many highest scores. The new-alert rate is the share of the other rows
+    (those the champion lets pass) that the challenger flags: without labels,
+    the estimate of its false-positive rate that the window's own fraud does
+    not inflate. Rank agreement is Spearman's correlation of the two models'
+    scores.
+    """
+    from scipy.stats import spearmanr
+
+    flagged = np.flatnonzero(champion > champion_cut)
+    quiet = champion <= champion_cut
+    new_alerts = (
+        float((challenger[quiet] > challenger_cut).mean()) if quiet.any() else 0.0
+    )
+    cap = max(1, int(np.floor(max_alerts * len(champion))))
+    if len(flagged) > cap:
+        flagged = flagged[np.argsort(-champion[flagged], kind="stable")[:cap]]
+    rank = float(spearmanr(champion, challenger).statistic)
+    out: dict[str, Any] = {
+        "new_alert_rate": new_alerts,
+        "champion_alerts": len(flagged),
+        "rank_agreement": rank if np.isfinite(rank) else 0.0,
+        "alert_retention": None,
+        "challenger_margin_on_champion_alerts": None,
+    }
+    if len(flagged):
+        top = np.zeros(len(challenger), dtype=bool)
+        top[np.argsort(-challenger, kind="stable")[: len(flagged)]] = True
+        kept = (challenger[flagged] > challenger_cut) | top[flagged]
+        out["alert_retention"] = float(kept.mean())
+        out["challenger_margin_on_champion_alerts"] = float(
+            np.median(challenger[flagged]) - challenger_cut
+        )
+    return out
 
 
 def _gate(
@@ -402,6 +593,7 @@ def _gate(
     champion: dict[str, Any] | None,
     challenger: dict[str, Any],
     labels: np.ndarray | None,
+    agreement: dict[str, Any] | None = None,
 ) -> tuple[bool, str, dict[str, Any]]:
     labelled = labels is not None and 0 < int(labels.sum()) < len(labels)
     if labelled:
@@ -410,6 +602,7 @@ def _gate(
             "rule": f"{metric} >= champion's - {config.tolerance}",
             "metric": metric,
             "tolerance": config.tolerance,
+            "decided_by": metric,
         }
         new = challenger.get(metric)
         if champion is None or "error" in champion or champion.get(metric) is None:
@@ -431,18 +624,67 @@ def _gate(
             f"challenger {metric} {new:.4f} is {verdict} champion's {old:.4f} minus {config.tolerance}",
             {**rule, "challenger": new, "champion": old},
         )
-    rule = {
-        "rule": f"false_positive_rate <= {config.max_fpr} on the holdout (no labels of both classes)",
-        "max_fpr": config.max_fpr,
-    }
     fpr = challenger["false_positive_rate"]
-    passed = fpr <= config.max_fpr
-    verdict = "within" if passed else "above"
-    return (
-        passed,
-        f"challenger false-positive rate {fpr:.4f} on the holdout is {verdict} the bound {config.max_fpr}",
-        {**rule, "challenger": fpr},
+    if agreement is not None:  # its flags on the rows the champion lets pass
+        fpr = agreement["new_alert_rate"]
+        what = "new-alert rate (flags on the holdout rows the champion lets pass)"
+    else:
+        what = "false-positive rate (flag rate on the holdout)"
+    checks = [
+        {
+            "check": "false_positive_rate",
+            "value": fpr,
+            "bound": f"<= {config.max_fpr}",
+            "passed": fpr <= config.max_fpr,
+            "text": f"challenger {what} {fpr:.4f} is "
+            f"{'within' if fpr <= config.max_fpr else 'above'} the bound {config.max_fpr}",
+        }
+    ]
+    if agreement is not None:
+        retention = agreement["alert_retention"]
+        if retention is not None:
+            ok = retention >= config.min_alert_retention
+            checks.append(
+                {
+                    "check": "alert_retention",
+                    "value": retention,
+                    "bound": f">= {config.min_alert_retention}",
+                    "passed": ok,
+                    "text": f"the challenger keeps {retention:.2f} of the champion's "
+                    f"{agreement['champion_alerts']} alerts on the holdout "
+                    f"({'at least' if ok else 'below'} {config.min_alert_retention})",
+                }
+            )
+        rank = agreement["rank_agreement"]
+        ok = rank >= config.min_rank_agreement
+        checks.append(
+            {
+                "check": "rank_agreement",
+                "value": rank,
+                "bound": f">= {config.min_rank_agreement}",
+                "passed": ok,
+                "text": f"rank agreement with the champion {rank:.3f} "
+                f"({'at least' if ok else 'below'} {config.min_rank_agreement})",
+            }
+        )
+    failed = [c for c in checks if not c["passed"]]
+    decided = failed[0] if failed else checks[-1]
+    reason = (
+        "; ".join(c["text"] for c in failed)
+        if failed
+        else "; ".join(c["text"] for c in checks)
     )
+    gate = {
+        "rule": "no labels of both classes: "
+        + ", ".join(f"{c['check']} {c['bound']}" for c in checks),
+        "checks": [{k: v for k, v in c.items() if k != "text"} for c in checks],
+        "decided_by": decided["check"] if failed else "all checks",
+        "max_fpr": config.max_fpr,
+        "challenger": fpr,
+    }
+    if agreement is not None:
+        gate["agreement"] = agreement
+    return not failed, reason, gate
 
 
 def outcome_text(outcome: RetrainOutcome) -> str:

@@ -15,16 +15,19 @@ on held-out rows of the training data:
 Each normalised component ``n_c = (c - median_c) / spread_c`` is compressed
 with a signed log, ``g(n) = sign(n) * log(1 + |n|)``. The components form two
 groups of evidence: the GAN's residuals (``recon``, ``latent``, ``disc``) and
-the neighbours' (``knn``). ``combine="max"`` (the tabular default since 0.5) takes the
-weighted mean of ``g`` within each group, then the larger of the two groups:
-a row is as anomalous as the stronger evidence against it, so a group that is
-blind to some anomalies cannot outvote the other. This matters when the
+the neighbours' (``knn``). ``combine="signed_log"`` (0.2 to 0.4) is the
+weighted mean of ``g`` over all components. ``combine="max"`` takes the
+weighted mean of ``g`` within each group, then the larger of the two groups: a
+row is as anomalous as the stronger evidence against it, so a group that is
+blind to some anomalies cannot outvote the other. That matters when the
 training rows hold unlabelled anomalies: look-alike anomalies then sit among a
 row's nearest neighbours and its knn distance is small, while the GAN, trained
-briefly, has not learned to reconstruct them (docs/benchmarks.md, log item 13).
-``combine="signed_log"`` (0.2 to 0.4) is the weighted mean of ``g`` over all
-components; calibrations written before it (``combine="linear"``) keep the
-plain weighted mean. It never normalises a set with its own statistics. No
+briefly, has not learned to reconstruct them. ``combine="balanced"`` (the
+tabular default since 0.5) is the average of the two: most of the mean's
+precision on clean training data, and the maximum's guarantee that strong
+evidence from one group is not cancelled by the other (docs/benchmarks.md, log
+item 13). Calibrations written before 0.2 (``combine="linear"``) keep the plain
+weighted mean. It never normalises a set with its own statistics. No
 torch, no pandas here.
 """
 
@@ -41,7 +44,7 @@ COMPONENTS = ("recon", "latent", "disc", "knn")
 GAN_COMPONENTS = ("recon", "latent", "disc")
 # The evidence groups the "max" rule compares (see the module docstring).
 GROUPS = (GAN_COMPONENTS, ("knn",))
-COMBINE_RULES = ("max", "signed_log", "linear")
+COMBINE_RULES = ("balanced", "max", "signed_log", "linear")
 _SCALE_FLOOR = 1e-2
 _SPREAD_FLOOR = 1e-6
 
@@ -79,7 +82,7 @@ class ScoreCalibrator:
         Robust location and scale of each raw component on validation rows.
     threshold : float
         Score above which a row is flagged.
-    combine : {"max", "signed_log", "linear"}
+    combine : {"balanced", "max", "signed_log", "linear"}
         How normalised components are combined (see the module docstring).
     """
 
@@ -163,15 +166,21 @@ class ScoreCalibrator:
             msg = "score weights: expected a positive weight on at least one component"
             raise ValueError(msg)
         squash = _identity if self.combine == "linear" else _signed_log
-        groups = GROUPS if self.combine == "max" else (COMPONENTS,)
-        evidence = []
-        for group in groups:
-            members = [name for name in group if name in used]
-            if members:
-                total = sum(weights[name] for name in members)
-                mean = sum(weights[name] * squash(components[name]) for name in members)
-                evidence.append(np.asarray(mean, dtype=np.float64) / total)
-        out: np.ndarray = np.maximum.reduce(evidence)
+
+        def weighted_mean(names: list[str]) -> np.ndarray:
+            total = sum(weights[name] for name in names)
+            mean = sum(weights[name] * squash(components[name]) for name in names)
+            return np.asarray(mean, dtype=np.float64) / total
+
+        if self.combine in ("signed_log", "linear"):
+            return weighted_mean(used)
+        groups = [[n for n in group if n in used] for group in GROUPS]
+        strongest: np.ndarray = np.maximum.reduce(
+            [weighted_mean(group) for group in groups if group]
+        )
+        if self.combine == "max":
+            return strongest
+        out: np.ndarray = 0.5 * (weighted_mean(used) + strongest)
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -226,6 +226,6 @@ def test_a_format_3_model_keeps_its_weighted_mean(tmp_path, monkeypatch):
     loaded = GANomalyDetector.load(old)
     assert loaded.config_.score_combine == "mean"
     np.testing.assert_allclose(loaded.decision_function(probe), expected, rtol=1e-9)
-    # The same model under the max rule scores differently: the rule is kept.
+    # The same model under the default rule scores differently: the rule is kept.
     top = GANomalyDetector(epochs=2, random_state=0).fit(X)
     assert not np.allclose(top.decision_function(probe), expected)

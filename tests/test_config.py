@@ -56,7 +56,7 @@ from anomaly_gan.exceptions import ConfigError
         ),
         (
             {"score_combine": "min"},
-            "parameter 'score_combine': expected one of max, mean, found 'min'",
+            "parameter 'score_combine': expected one of balanced, max, mean, found 'min'",
         ),
         (
             {"numeric_transform": "log"},

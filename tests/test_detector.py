@@ -227,11 +227,13 @@ def test_ablation_scores_recombine_the_same_components(fitted, tx_test):
     np.testing.assert_allclose(scores["knn"], g["knn"])
     np.testing.assert_allclose(scores["no gan"], g["knn"])
     np.testing.assert_allclose(scores["no knn"], gan)
+    no_disc = (g["recon"] + 0.5 * g["latent"]) / 1.5
     np.testing.assert_allclose(
         scores["no disc"],
-        np.maximum((g["recon"] + 0.5 * g["latent"]) / 1.5, g["knn"]),
+        0.5 * ((1.5 * no_disc + 8.0 * g["knn"]) / 9.5 + np.maximum(no_disc, g["knn"])),
     )
-    # The default is the max of the two groups of evidence.
+    # The default averages the weighted mean and the stronger group.
     np.testing.assert_allclose(
-        fitted.decision_function(tx_test), np.maximum(gan, g["knn"])
+        fitted.decision_function(tx_test),
+        0.5 * ((2.0 * gan + 8.0 * g["knn"]) / 10.0 + np.maximum(gan, g["knn"])),
     )

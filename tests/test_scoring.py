@@ -153,22 +153,39 @@ def test_the_max_rule_takes_the_stronger_of_the_gan_and_knn_evidence():
     )
 
 
-def test_a_blind_knn_term_cannot_outvote_the_gan_under_the_max_rule():
-    # A row whose look-alikes sit in the training data: its knn distance is
-    # small (as normal rows'), but every GAN residual is far out.
+def test_the_balanced_rule_averages_the_mean_and_the_max():
+    rng = np.random.default_rng(12)
+    data = residuals(1000, rng)
+    weights = {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn": 8.0}
+    cal = ScoreCalibrator.fit(data, SLICES, weights, combine="balanced")
+    probe = cal.score(residuals(50, rng, scale=2.0))
+    c = probe.components
+    gan = (_g(c["recon"]) + 0.5 * _g(c["latent"]) + 0.5 * _g(c["disc"])) / 2.0
+    mean = (2.0 * gan + 8.0 * _g(c["knn"])) / 10.0
+    np.testing.assert_allclose(
+        probe.anomaly_score, 0.5 * (mean + np.maximum(gan, _g(c["knn"])))
+    )
+
+
+@pytest.mark.parametrize(
+    ("combine", "flagged"), [("max", True), ("balanced", True), ("signed_log", False)]
+)
+def test_a_blind_knn_term_cannot_outvote_the_gan(combine, flagged):
+    # A row whose look-alikes fill the training data: its knn distance is
+    # smaller than normal rows' (as for http's attacks), but every GAN residual
+    # is far out. Under the mean the knn term wins; under max and balanced the
+    # GAN's evidence still flags the row.
     rng = np.random.default_rng(9)
     data = residuals(2000, rng)
     weights = {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn": 8.0}
-    mean = ScoreCalibrator.fit(data, SLICES, weights, target_fpr=0.01)
-    top = ScoreCalibrator.fit(data, SLICES, weights, target_fpr=0.01, combine="max")
+    cal = ScoreCalibrator.fit(data, SLICES, weights, target_fpr=0.01, combine=combine)
     masked = RawResiduals(
-        recon=np.full((1, 4), 6.0),
-        latent=np.array([6.0]),
-        disc=np.array([6.0]),
-        knn=np.array([np.median(data.knn)]),
+        recon=np.full((1, 4), 8.0),
+        latent=np.array([8.0]),
+        disc=np.array([8.0]),
+        knn=np.array([np.quantile(data.knn, 0.05)]),
     )
-    assert top.score(masked).anomaly_score[0] > top.threshold
-    assert mean.score(masked).anomaly_score[0] < mean.threshold
+    assert bool(cal.score(masked).anomaly_score[0] > cal.threshold) == flagged
 
 
 def test_combining_with_other_weights_leaves_components_out():
@@ -188,7 +205,9 @@ def test_combining_with_other_weights_leaves_components_out():
 
 def test_an_unknown_combination_rule_is_refused():
     rng = np.random.default_rng(11)
-    with pytest.raises(ValueError, match="combine: expected one of max, signed_log"):
+    with pytest.raises(
+        ValueError, match="combine: expected one of balanced, max, signed_log"
+    ):
         ScoreCalibrator.fit(residuals(50, rng), SLICES, {"knn": 1.0}, combine="min")
     data = ScoreCalibrator.fit(residuals(50, rng), SLICES, {"knn": 1.0}).to_dict()
     with pytest.raises(ValueError, match="found 'min'"):

@@ -12,8 +12,10 @@ One run:
    nobody has labelled yet), unless analysts confirmed them benign; at most
    ``max_held_back`` of the rows, the champion's highest scores first, so that
    a new behaviour that has become common is still learned;
-5. trains the challenger on the rest, with checkpoints, so that a re-run after a
-   kill resumes training;
+5. trains a model on the rest; the held-back rows that this model of the fresh
+   data does not flag (the champion's own false positives, a behaviour that
+   has become common) go back into training, and the challenger is trained
+   again; with checkpoints, so that a re-run after a kill resumes training;
 6. scores champion and challenger on the same holdout and applies the gate:
    with labels of both classes, the challenger's metric (ROC-AUC by default) must
    not fall below the champion's minus ``tolerance``; without, three checks: the
@@ -325,17 +327,12 @@ def _run(config: RetrainConfig, reg: ModelRegistry, verbose: int) -> RetrainOutc
         config, reg, champion_version
     )
     learn = _hold_back(config, champion, champion_cut, normal, outcome)
-    if learn is not None:
-        normal = normal[learn].reset_index(drop=True)
-    outcome.rows["learned"] = len(normal)
-    logger.info(
-        "training the challenger on %d rows (%d held back); holdout %d rows",
-        len(normal),
-        outcome.rows.get("held_back", 0),
-        len(holdout),
+    challenger = _train(
+        config, reg, normal if learn is None else normal[learn], verbose
     )
-
-    challenger = _train(config, reg, normal, verbose)
+    if learn is not None and not learn.all():
+        challenger = _restore(config, reg, normal, learn, challenger, outcome, verbose)
+    outcome.rows["learned"] = len(normal) if learn is None else int(learn.sum())
     challenger_scores = _scores(challenger, holdout)
     outcome.challenger = _assess(challenger_scores, challenger.threshold_, labels)
     agreement: dict[str, Any] | None = None
@@ -403,7 +400,8 @@ def _hold_back(
     The rows the champion flags are held back, unless analysts confirmed them
     benign; at most ``max_held_back`` of the rows, the highest champion scores
     first. Held-back rows neither train nor calibrate the challenger: its
-    threshold is set on the rows it learned from. The counts go into the run
+    threshold is set on the rows it learns from. ``_restore`` then gives back
+    those a model of the fresh data finds normal. The counts go into the run
     report.
     """
     if not config.hold_back_flagged or champion is None:
@@ -498,6 +496,35 @@ def _split(
 
 def _checkpoint_dir(reg: ModelRegistry) -> Path:
     return reg.root / ".retrain-checkpoints"
+
+
+def _restore(
+    config: RetrainConfig,
+    reg: ModelRegistry,
+    normal: pd.DataFrame,
+    learn: np.ndarray,
+    fresh: GANomalyDetector,
+    outcome: RetrainOutcome,
+    verbose: int,
+) -> GANomalyDetector:
+    """Give back the held-back rows that a model of the fresh data does not flag.
+
+    The champion's alerts hold its own false positives as well as the fraud:
+    rows in the tail of normal behaviour, or of a behaviour that has become
+    common since it was trained. ``fresh``, trained on the rows kept, has
+    seen that tail and that behaviour but not the held-back fraud; the
+    held-back rows it scores at or below its own threshold go back into
+    training, and the challenger is trained again. ``learn`` is updated.
+    """
+    held = np.flatnonzero(~learn)
+    back = _scores(fresh, normal.iloc[held]) <= fresh.threshold_
+    outcome.rows["restored"] = int(back.sum())
+    outcome.rows["held_back"] = int(len(held) - back.sum())
+    if not back.any():
+        return fresh
+    learn[held[back]] = True
+    logger.info("%d held-back rows are normal to a model of the fresh data", back.sum())
+    return _train(config, reg, normal[learn], verbose)
 
 
 def _train(

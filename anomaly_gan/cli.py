@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -75,17 +76,30 @@ def _model_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _finite(text: str) -> float:
+    """Argparse type: a finite number (nan and inf would flag nothing or all)."""
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"expected a number, found {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not math.isfinite(value):
+        msg = f"expected a finite number, found {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def _threshold_options(parser: argparse.ArgumentParser) -> None:
     limit = parser.add_mutually_exclusive_group()
     limit.add_argument(
         "--threshold",
-        type=float,
+        type=_finite,
         metavar="T",
         help="flag rows scoring above T instead of at the model's threshold",
     )
     limit.add_argument(
         "--fpr",
-        type=float,
+        type=_finite,
         metavar="R",
         help="use the threshold that flags R of the model's held-out normal rows",
     )

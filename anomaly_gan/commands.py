@@ -268,7 +268,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """``anomaly-gan evaluate``."""
     import numpy as np
 
-    from anomaly_gan.evaluation import anomaly_labels, evaluate_scores
+    from anomaly_gan.evaluation import (
+        anomaly_labels,
+        evaluate_scores,
+        require_both_classes,
+    )
     from anomaly_gan.io import expand_sources, iter_batches
     from anomaly_gan.preprocessing import TransformReport
 
@@ -297,6 +301,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
             row_offset=int(batch.row_numbers[0]) - 1 if len(batch.row_numbers) else 0,
         )
         scores.append(result.anomaly_score)
+    names = ", ".join(f"'{s}'" for s in sources)
+    require_both_classes(
+        np.concatenate(labels), f"column '{args.label_col}' of {names}"
+    )
     report = evaluate_scores(np.concatenate(scores), np.concatenate(labels), threshold)
     print(report.to_text())
     if args.json:

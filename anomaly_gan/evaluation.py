@@ -135,6 +135,29 @@ def rank_metrics(scores: np.ndarray, labels: np.ndarray) -> RankMetrics:
     )
 
 
+def require_both_classes(labels: np.ndarray, where: str) -> None:
+    """Refuse labels with no rows or one class: there is nothing to measure.
+
+    Raises
+    ------
+    SchemaError
+        Naming ``where`` (the input and its label column) and what was found.
+    """
+    y = np.asarray(labels).astype(bool)
+    if not y.size:
+        msg = (
+            f"{where}: expected labelled rows to evaluate, found none (a header only?)"
+        )
+        raise SchemaError(msg)
+    if y.all() or not y.any():
+        kind = "anomalous" if y.all() else "normal"
+        msg = (
+            f"{where}: expected both normal and anomalous rows to evaluate, "
+            f"found only {y.size:,} {kind} row{'s' if y.size != 1 else ''}"
+        )
+        raise SchemaError(msg)
+
+
 def evaluate_scores(
     scores: np.ndarray,
     labels: np.ndarray,

@@ -238,7 +238,7 @@ def _write_heatmaps(
 
 def run_evaluate_images(args: argparse.Namespace, threshold: float | None) -> int:
     """``anomaly-gan evaluate`` with an image model (labels from the source)."""
-    from anomaly_gan.evaluation import evaluate_scores
+    from anomaly_gan.evaluation import evaluate_scores, require_both_classes
     from anomaly_gan.images import load_images
 
     det = _load(args)
@@ -248,6 +248,8 @@ def run_evaluate_images(args: argparse.Namespace, threshold: float | None) -> in
         batch = load_images(source, det.image_size, det.channels_)
         labels.append(_labels(batch.labels, args, source))
         scores.append(det.forward_pixels(batch.pixels).scores.anomaly_score)
+    names = ", ".join(f"'{s}'" for s in args.data)
+    require_both_classes(np.concatenate(labels), f"labels of the images in {names}")
     report = evaluate_scores(np.concatenate(scores), np.concatenate(labels), cut)
     print(report.to_text())
     return report_json(args, report)

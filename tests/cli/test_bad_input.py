@@ -1,0 +1,97 @@
+"""Bad input through the real CLI: one line naming what is wrong, the right exit code.
+
+One table: each case builds its files, runs a command, and states the exit code
+and the full message. Cases from issue 15 (found by trying the tool as a hostile
+user would) each failed on the code before their fix.
+"""
+
+import pandas as pd
+import pytest
+
+from anomaly_gan.cli import main
+from anomaly_gan.datasets import make_transactions
+
+from .test_cli import TRAIN_ARGS
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    root = tmp_path_factory.mktemp("badinput")
+    make_transactions(1_000, fraud_rate=0.0, random_state=0).to_csv(
+        root / "train.csv", index=False
+    )
+    out = root / "model"
+    argv = ["train", "--data", str(root / "train.csv"), "--out", str(out)]
+    assert main([*argv, *TRAIN_ARGS]) == 0
+    return out
+
+
+def _labelled(ws):
+    frame = make_transactions(200, fraud_rate=0.05, random_state=1)
+    frame.to_csv(ws / "fresh.csv", index=False)
+    frame.head(0).to_csv(ws / "header_only.csv", index=False)
+    frame[frame["is_fraud"] == 0].head(20).to_csv(ws / "normal_only.csv", index=False)
+
+
+CASES = {
+    # issue 15, case 2: a NaN threshold flagged nothing with exit 0
+    "score --threshold nan": (
+        ["score", "--data", "fresh.csv", "--out", "s.csv", "--threshold", "nan"],
+        2,
+        "argument --threshold: expected a finite number, found 'nan' "
+        "(see 'anomaly-gan score --help')",
+    ),
+    "evaluate --threshold inf": (
+        [
+            "evaluate",
+            "--data",
+            "fresh.csv",
+            "--label-col",
+            "is_fraud",
+            "--threshold",
+            "inf",
+        ],
+        2,
+        "argument --threshold: expected a finite number, found 'inf' "
+        "(see 'anomaly-gan evaluate --help')",
+    ),
+    "evaluate --fpr nan": (
+        ["evaluate", "--data", "fresh.csv", "--label-col", "is_fraud", "--fpr", "nan"],
+        2,
+        "argument --fpr: expected a finite number, found 'nan' "
+        "(see 'anomaly-gan evaluate --help')",
+    ),
+    "score --threshold text": (
+        ["score", "--data", "fresh.csv", "--out", "s.csv", "--threshold", "high"],
+        2,
+        "argument --threshold: expected a number, found 'high' "
+        "(see 'anomaly-gan score --help')",
+    ),
+    # issue 15, case 3: evaluate on a header-only file reported "rows 0", exit 0
+    "evaluate a header-only file": (
+        ["evaluate", "--data", "header_only.csv", "--label-col", "is_fraud"],
+        2,
+        "column 'is_fraud' of 'header_only.csv': expected labelled rows to "
+        "evaluate, found none (a header only?)",
+    ),
+    "evaluate a file of one class": (
+        ["evaluate", "--data", "normal_only.csv", "--label-col", "is_fraud"],
+        2,
+        "column 'is_fraud' of 'normal_only.csv': expected both normal and "
+        "anomalous rows to evaluate, found only 20 normal rows",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_is_one_line_with_its_exit_code(
+    model, tmp_path, monkeypatch, capsys, case
+):
+    monkeypatch.chdir(tmp_path)
+    _labelled(tmp_path)
+    argv, code, message = CASES[case]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main([argv[0], "--model", str(model), *argv[1:]]) == code
+    err = capsys.readouterr().err
+    assert err.strip() == f"anomaly-gan: error: {message}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written

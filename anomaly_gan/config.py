@@ -31,6 +31,11 @@ _SCORE_COMPONENTS = ("recon", "latent", "disc", "knn")
 _SCORE_COMBINE = ("balanced", "max", "mean")
 _TARGET_STEPS = 60  # optimiser steps the default epoch count aims at
 _MIN_EPOCHS = 1
+# Tables whose epoch is a few dozen to a few hundred steps train at least this
+# many epochs or steps, whichever is fewer: a single epoch left the GAN noisy
+# from one fit to the next (docs/benchmarks.md, log item 14).
+_LARGE_EPOCHS = 3
+_LARGE_STEPS = 300
 _MAX_EPOCHS = 200
 DEFAULT_SCORE_WEIGHTS = {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn": 8.0}
 DEFAULT_KNN_VIEWS = ("quantile", "standard")
@@ -359,7 +364,7 @@ class DetectorConfig:
           ``h2``;
         - ``batch_size``: ``clip(n_rows // 8, 32, 256)``;
         - ``epochs``: enough for about 60 optimiser steps, clipped to
-          ``[1, 200]`` (with a learning rate of 1.5e-3, about as good on ADBench
+          ``[3, 200]`` (with a learning rate of 1.5e-3, about as good on ADBench
           as 1,000 steps at 2e-4, in a tenth of the time; docs/benchmarks.md).
         """
         h1 = (
@@ -373,8 +378,9 @@ class DetectorConfig:
         )
         batch = self.batch_size or min(256, max(32, n_rows // 8))
         steps_per_epoch = max(1, math.ceil(n_rows / batch))
+        steps = max(_TARGET_STEPS, min(_LARGE_EPOCHS * steps_per_epoch, _LARGE_STEPS))
         epochs = self.epochs or min(
-            _MAX_EPOCHS, max(_MIN_EPOCHS, math.ceil(_TARGET_STEPS / steps_per_epoch))
+            _MAX_EPOCHS, max(_MIN_EPOCHS, math.ceil(steps / steps_per_epoch))
         )
         return ResolvedSizes(
             hidden_dims=tuple(int(h) for h in hidden),

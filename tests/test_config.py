@@ -83,8 +83,8 @@ def test_sizes_follow_the_documented_rule():
     assert sizes.hidden_dims == (80, 40)
     assert sizes.latent_dim == 10
     assert sizes.batch_size == 256
-    # 10,000 / 256 -> 40 steps per epoch; 60 steps -> 2 epochs
-    assert sizes.epochs == 2
+    # 10,000 / 256 -> 40 steps per epoch; at least 3 epochs (120 steps)
+    assert sizes.epochs == 3
     small = DetectorConfig().resolve(n_rows=100, n_features=3)
     assert small.hidden_dims == (32, 16)
     assert small.latent_dim == 4
@@ -94,6 +94,10 @@ def test_sizes_follow_the_documented_rule():
     assert wide.hidden_dims == (256, 128)
     assert wide.latent_dim == 32
     assert wide.epochs == 1  # one pass over the rows is 3,907 steps
+    # 50,000 rows: 196 steps per epoch; 300 steps come before 3 epochs
+    assert DetectorConfig().resolve(n_rows=50_000, n_features=9).epochs == 2
+    # 2,000 rows: 8 steps per epoch; 60 steps -> 8 epochs, as before
+    assert DetectorConfig().resolve(n_rows=2_000, n_features=9).epochs == 8
 
 
 def test_explicit_sizes_win_over_the_rule():

@@ -5,7 +5,6 @@ and the full message. Cases from issue 15 (found by trying the tool as a hostile
 user would) each failed on the code before their fix.
 """
 
-import pandas as pd
 import pytest
 
 from anomaly_gan.cli import main

@@ -59,10 +59,15 @@ class _Parser(argparse.ArgumentParser):
         )
 
 
-def _registry_option(parser: argparse.ArgumentParser) -> None:
+def _registry_option(
+    parser: argparse.ArgumentParser, *, inner: bool = False
+) -> None:
+    # An action's own option must not overwrite one given before the action
+    # (``registry --registry DIR list``): it only sets the value when given.
     parser.add_argument(
         "--registry",
         metavar="DIR",
+        default=argparse.SUPPRESS if inner else None,
         help="model registry folder (default: $ANOMALY_GAN_REGISTRY, else ./registry)",
     )
 
@@ -425,14 +430,14 @@ def _add_registry(sub: Any) -> None:
         ("runs", "list retraining run reports"),
     ):
         a = actions.add_parser(name, help=text, description=text)
-        _registry_option(a)
+        _registry_option(a, inner=True)
     a = actions.add_parser(
         "show",
         help="show one version's metadata as JSON",
         description="Show one version's metadata as JSON.",
     )
     a.add_argument("version", metavar="VERSION", help="version number or alias")
-    _registry_option(a)
+    _registry_option(a, inner=True)
     a = actions.add_parser(
         "add",
         help="add a model directory as a new version",
@@ -452,7 +457,7 @@ def _add_registry(sub: Any) -> None:
         const="production",
         help="also point ALIAS (default: production) at it",
     )
-    _registry_option(a)
+    _registry_option(a, inner=True)
     a = actions.add_parser(
         "promote",
         help="point an alias at a version",
@@ -462,7 +467,7 @@ def _add_registry(sub: Any) -> None:
     a.add_argument(
         "--alias", default="production", help="alias to move (default: production)"
     )
-    _registry_option(a)
+    _registry_option(a, inner=True)
     a = actions.add_parser(
         "rollback",
         help="point an alias back at its previous version",
@@ -471,7 +476,7 @@ def _add_registry(sub: Any) -> None:
     a.add_argument(
         "--alias", default="production", help="alias to roll back (default: production)"
     )
-    _registry_option(a)
+    _registry_option(a, inner=True)
     a = actions.add_parser(
         "set-threshold",
         help="record a version's operating point (threshold)",
@@ -483,7 +488,7 @@ def _add_registry(sub: Any) -> None:
     a.add_argument("version", metavar="VERSION", help="version number or alias")
     a.add_argument("threshold", type=float, metavar="THRESHOLD")
     a.add_argument("--note", default="", help="why this threshold")
-    _registry_option(a)
+    _registry_option(a, inner=True)
     a = actions.add_parser(
         "diff",
         help="compare two versions",
@@ -491,7 +496,7 @@ def _add_registry(sub: Any) -> None:
     )
     a.add_argument("a", metavar="A")
     a.add_argument("b", metavar="B")
-    _registry_option(a)
+    _registry_option(a, inner=True)
 
 
 def _add_retrain(sub: Any) -> None:

@@ -219,3 +219,66 @@ def test_operating_point_is_used_by_score_and_evaluate_until_overridden(
     assert pd.read_csv(ws / "p.csv")["is_anomaly"].sum() == default["is_anomaly"].sum()
     assert main(["registry", "set-threshold", "9", "1.0"]) == 3
     assert "no version or alias '9'" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory):
+    root = tmp_path_factory.mktemp("regpos")
+    make_transactions(800, fraud_rate=0.0, random_state=0).to_csv(
+        root / "train.csv", index=False
+    )
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(root / "train.csv"),
+                "--out",
+                str(root / "m"),
+                *TRAIN,
+            ]
+        )
+        == 0
+    )
+    return root / "m"
+
+
+@pytest.mark.parametrize("position", ["before the action", "after the action"])
+def test_registry_option_works_before_and_after_every_action(
+    small_model, tmp_path, monkeypatch, capsys, position
+):
+    # Issue 15, case 7: 'registry --registry DIR ACTION' wrote to ./registry.
+    monkeypatch.delenv("ANOMALY_GAN_REGISTRY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "chosen"
+
+    def run(action, *rest):
+        where = ["--registry", str(target)]
+        argv = (
+            ["registry", *where, action, *rest]
+            if position == "before the action"
+            else ["registry", action, *rest, *where]
+        )
+        code = main(argv)
+        return code, capsys.readouterr().out
+
+    steps = [
+        ("add", str(small_model)),
+        ("add", str(small_model)),
+        ("promote", "1"),
+        ("promote", "2"),
+        ("rollback",),
+        ("set-threshold", "1", "0.5"),
+        ("list",),
+        ("show", "production"),
+        ("runs",),
+        ("diff", "1", "2"),
+    ]
+    for step in steps:
+        code, out = run(*step)
+        assert code == 0, step
+    state = json.loads((target / "registry.json").read_text())
+    assert state["aliases"]["production"] == 1
+    assert state["operating_points"]["1"]["threshold"] == 0.5
+    assert json.loads(run("show", "1")[1])["version"] == 1
+    assert not (tmp_path / "registry").exists()

@@ -59,9 +59,7 @@ class _Parser(argparse.ArgumentParser):
         )
 
 
-def _registry_option(
-    parser: argparse.ArgumentParser, *, inner: bool = False
-) -> None:
+def _registry_option(parser: argparse.ArgumentParser, *, inner: bool = False) -> None:
     # An action's own option must not overwrite one given before the action
     # (``registry --registry DIR list``): it only sets the value when given.
     parser.add_argument(
@@ -69,6 +67,15 @@ def _registry_option(
         metavar="DIR",
         default=argparse.SUPPRESS if inner else None,
         help="model registry folder (default: $ANOMALY_GAN_REGISTRY, else ./registry)",
+    )
+
+
+def _actor_option(parser: argparse.ArgumentParser, *, inner: bool = False) -> None:
+    parser.add_argument(
+        "--actor",
+        metavar="NAME",
+        default=argparse.SUPPRESS if inner else None,
+        help="who the registry history records for this change (default: the OS user)",
     )
 
 
@@ -251,6 +258,7 @@ def _add_train(sub: Any) -> None:
         help="with --register: point ALIAS (default: production) at it",
     )
     _registry_option(p)
+    _actor_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -422,6 +430,7 @@ def _add_registry(sub: Any) -> None:
         epilog=_EPILOG,
     )
     _registry_option(p)
+    _actor_option(p)
     actions = p.add_subparsers(
         dest="action", required=True, metavar="ACTION", parser_class=_Parser
     )
@@ -431,6 +440,7 @@ def _add_registry(sub: Any) -> None:
     ):
         a = actions.add_parser(name, help=text, description=text)
         _registry_option(a, inner=True)
+        _actor_option(a, inner=True)
     a = actions.add_parser(
         "show",
         help="show one version's metadata as JSON",
@@ -438,6 +448,7 @@ def _add_registry(sub: Any) -> None:
     )
     a.add_argument("version", metavar="VERSION", help="version number or alias")
     _registry_option(a, inner=True)
+    _actor_option(a, inner=True)
     a = actions.add_parser(
         "add",
         help="add a model directory as a new version",
@@ -458,6 +469,7 @@ def _add_registry(sub: Any) -> None:
         help="also point ALIAS (default: production) at it",
     )
     _registry_option(a, inner=True)
+    _actor_option(a, inner=True)
     a = actions.add_parser(
         "promote",
         help="point an alias at a version",
@@ -468,6 +480,7 @@ def _add_registry(sub: Any) -> None:
         "--alias", default="production", help="alias to move (default: production)"
     )
     _registry_option(a, inner=True)
+    _actor_option(a, inner=True)
     a = actions.add_parser(
         "rollback",
         help="point an alias back at its previous version",
@@ -477,6 +490,7 @@ def _add_registry(sub: Any) -> None:
         "--alias", default="production", help="alias to roll back (default: production)"
     )
     _registry_option(a, inner=True)
+    _actor_option(a, inner=True)
     a = actions.add_parser(
         "set-threshold",
         help="record a version's operating point (threshold)",
@@ -489,6 +503,7 @@ def _add_registry(sub: Any) -> None:
     a.add_argument("threshold", type=float, metavar="THRESHOLD")
     a.add_argument("--note", default="", help="why this threshold")
     _registry_option(a, inner=True)
+    _actor_option(a, inner=True)
     a = actions.add_parser(
         "diff",
         help="compare two versions",
@@ -497,6 +512,7 @@ def _add_registry(sub: Any) -> None:
     a.add_argument("a", metavar="A")
     a.add_argument("b", metavar="B")
     _registry_option(a, inner=True)
+    _actor_option(a, inner=True)
 
 
 def _add_retrain(sub: Any) -> None:
@@ -504,9 +520,10 @@ def _add_retrain(sub: Any) -> None:
         "retrain",
         help="scheduled retraining: train a challenger, promote it only when no worse",
         description=(
-            "Read fresh data, train a challenger on its normal rows, compare it with the "
-            "model the alias points at on the same holdout, register it, and promote it "
-            "only when it passes the gate. See docs/retraining.md."
+            "Read fresh data, train a challenger on it without the rows the model in "
+            "service flags (unless confirmed benign), compare it with that model on the "
+            "same holdout, register it, and promote it only when it passes the gate. "
+            "See docs/retraining.md."
         ),
         epilog=_EPILOG,
     )
@@ -520,6 +537,7 @@ def _add_retrain(sub: Any) -> None:
         "--report-json", metavar="FILE", help="also write the run report to FILE"
     )
     _registry_option(p)
+    _actor_option(p)
 
 
 def _add_generate(sub: Any) -> None:

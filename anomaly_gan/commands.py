@@ -98,7 +98,10 @@ def run_train(args: argparse.Namespace) -> int:
 
         reg = ModelRegistry(default_root(args.registry))
         number = reg.register(
-            out, note=f"trained from {args.data}", promote_to=args.promote
+            out,
+            note=f"trained from {args.data}",
+            promote_to=args.promote,
+            user=args.actor,
         )
         promoted = f"; '{args.promote}' now points at it" if args.promote else ""
         print(f"registered as version {number} in {reg.root}{promoted}")
@@ -355,17 +358,20 @@ def run_registry(args: argparse.Namespace) -> int:
             evaluation=evaluation,
             note=args.note,
             promote_to=args.promote,
+            user=args.actor,
         )
         promoted = f"; '{args.promote}' now points at it" if args.promote else ""
         print(f"registered {args.model_dir} as version {number}{promoted}")
     elif args.action == "promote":
-        number = reg.promote(args.version, args.alias)
+        number = reg.promote(args.version, args.alias, user=args.actor)
         print(f"'{args.alias}' now points at version {number}")
     elif args.action == "rollback":
-        old, new = reg.rollback(args.alias)
+        old, new = reg.rollback(args.alias, user=args.actor)
         print(f"'{args.alias}' rolled back from version {old} to version {new}")
     elif args.action == "set-threshold":
-        number = reg.set_operating_point(args.version, args.threshold, note=args.note)
+        number = reg.set_operating_point(
+            args.version, args.threshold, note=args.note, user=args.actor
+        )
         print(f"version {number}: operating threshold {args.threshold:.6g}")
     elif args.action == "diff":
         print(json.dumps(reg.diff(args.a, args.b), indent=2, sort_keys=True))
@@ -383,7 +389,10 @@ def run_retrain(args: argparse.Namespace) -> int:
 
     config = RetrainConfig.from_file(args.config)
     outcome = run_retrain(
-        config, registry=args.registry, verbose=1 if sys.stderr.isatty() else 0
+        config,
+        registry=args.registry,
+        verbose=1 if sys.stderr.isatty() else 0,
+        actor=args.actor,
     )
     print(outcome_text(outcome))
     if args.report_json:

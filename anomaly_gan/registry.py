@@ -21,6 +21,7 @@ unlisted directory is invisible and the next writer removes it. Writers hold
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 import math
 import os
@@ -466,7 +467,8 @@ def _now() -> str:
 
 
 def _user() -> str:
+    """Return the OS user running this process (even without a login terminal)."""
     try:
-        return os.getlogin()
-    except OSError:
-        return os.environ.get("USER", "unknown")
+        return getpass.getuser()
+    except (KeyError, OSError):  # a uid with no name (e.g. in a bare container)
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"

@@ -278,9 +278,16 @@ class RetrainOutcome:
 
 
 def run_retrain(
-    config: RetrainConfig, *, registry: str | Path | None = None, verbose: int = 0
+    config: RetrainConfig,
+    *,
+    registry: str | Path | None = None,
+    verbose: int = 0,
+    actor: str | None = None,
 ) -> RetrainOutcome:
-    """Run one retraining job (see the module docstring)."""
+    """Run one retraining job (see the module docstring).
+
+    ``actor`` is who the registry history records (default: the OS user).
+    """
     root = default_root(registry or config.registry)
     root.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(root / "retrain.lock"), timeout=0)
@@ -292,12 +299,14 @@ def run_retrain(
         )
         raise LockedError(msg) from exc
     try:
-        return _run(config, ModelRegistry(root), verbose)
+        return _run(config, ModelRegistry(root), verbose, actor)
     finally:
         lock.release()
 
 
-def _run(config: RetrainConfig, reg: ModelRegistry, verbose: int) -> RetrainOutcome:
+def _run(
+    config: RetrainConfig, reg: ModelRegistry, verbose: int, actor: str | None
+) -> RetrainOutcome:
     started = time.perf_counter()
     stamp = dt.datetime.now(dt.timezone.utc)
     outcome = RetrainOutcome(
@@ -365,6 +374,7 @@ def _run(config: RetrainConfig, reg: ModelRegistry, verbose: int) -> RetrainOutc
             note=f"retrain run {outcome.run_id}: {outcome.decision}",
             run_id=outcome.run_id,
             promote_to=config.alias if outcome.promoted else None,
+            user=actor,
         )
     shutil.rmtree(_checkpoint_dir(reg), ignore_errors=True)
     outcome.finished_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

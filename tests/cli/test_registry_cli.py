@@ -282,3 +282,30 @@ def test_registry_option_works_before_and_after_every_action(
     assert state["operating_points"]["1"]["threshold"] == 0.5
     assert json.loads(run("show", "1")[1])["version"] == 1
     assert not (tmp_path / "registry").exists()
+
+
+def test_history_records_the_actor_or_the_os_user(
+    small_model, tmp_path, monkeypatch, capsys
+):
+    # Issue 15, case 11: a scheduled job (no login terminal, no $USER) was "unknown".
+    import getpass
+
+    monkeypatch.delenv("USER", raising=False)
+    monkeypatch.delenv("LOGNAME", raising=False)
+    reg = ["--registry", str(tmp_path / "r")]
+    assert main(["registry", *reg, "add", str(small_model), "--actor", "ci-bot"]) == 0
+    assert main(["registry", *reg, "add", str(small_model)]) == 0
+    assert main(["registry", *reg, "--actor", "alice", "promote", "1"]) == 0
+    assert main(["registry", "promote", "2", *reg]) == 0
+    assert main(["registry", "rollback", "--actor", "bob", *reg]) == 0
+    capsys.readouterr()
+    state = json.loads((tmp_path / "r" / "registry.json").read_text())
+    by = [event["by"] for event in state["history"]]
+    assert by[0] == "alice" and by[2] == "bob"
+    assert by[1] == getpass.getuser() != "unknown"
+    versions = [
+        json.loads((tmp_path / "r" / "versions" / str(n) / "version.json").read_text())
+        for n in (1, 2)
+    ]
+    assert versions[0]["registered_by"] == "ci-bot"
+    assert versions[1]["registered_by"] == getpass.getuser()

@@ -536,6 +536,12 @@ def _add_retrain(sub: Any) -> None:
     p.add_argument(
         "--report-json", metavar="FILE", help="also write the run report to FILE"
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="retrain even when a version was already trained on exactly this data "
+        "(otherwise such a run is skipped with exit code 5)",
+    )
     _registry_option(p)
     _actor_option(p)
 

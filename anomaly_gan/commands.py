@@ -393,6 +393,7 @@ def run_retrain(args: argparse.Namespace) -> int:
         registry=args.registry,
         verbose=1 if sys.stderr.isatty() else 0,
         actor=args.actor,
+        force=args.force,
     )
     print(outcome_text(outcome))
     if args.report_json:

@@ -32,6 +32,7 @@ from anomaly_gan.config import (
     ResolvedSizes,
 )
 from anomaly_gan.exceptions import ArtifactError, ConfigError, SchemaError
+from anomaly_gan.io import frame_fingerprint
 from anomaly_gan.knn_views import KnnView, KnnViews
 from anomaly_gan.models.tabular import TabularDiscriminator, TabularGenerator
 from anomaly_gan.preprocessing import TabularPreprocessor, TransformReport, warn_report
@@ -218,7 +219,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         )
         train_report = TransformReport()
         encoded = self.preprocessor_.transform_with_report(frame, train_report)
-        self.fingerprint_ = _fingerprint(frame)
+        self.fingerprint_ = frame_fingerprint(frame)
         self.sizes_ = self.config_.resolve(len(train_idx), encoded.shape[1])
         self.device_ = resolve_device(self.config_.device)
         n_encoded = encoded.shape[1]
@@ -697,13 +698,6 @@ def _pick(frame: pd.DataFrame, rows: np.ndarray, cols: np.ndarray) -> np.ndarray
         mask = cols == j
         values[mask] = frame.iloc[rows[mask], int(j)].to_numpy(dtype=object)
     return values
-
-
-def _fingerprint(frame: pd.DataFrame) -> str:
-    digest = hashlib.sha256()
-    digest.update(repr([str(c) for c in frame.columns]).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
 
 
 __all__ = ["GANomalyDetector", "NotFittedError"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import os
 import re
 import tempfile
@@ -32,6 +33,14 @@ from anomaly_gan.exceptions import DataError
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.zst", ".csv.bz2", ".csv.xz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """SHA-256 of a frame's column names and values (row order counts)."""
+    digest = hashlib.sha256()
+    digest.update(repr([str(c) for c in frame.columns]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 def table_format(path: str | Path, explicit: str | None = None) -> str:

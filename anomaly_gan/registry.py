@@ -234,11 +234,13 @@ class ModelRegistry:
         run_id: str | None = None,
         promote_to: str | None = None,
         user: str | None = None,
+        data_fingerprint: str | None = None,
     ) -> int:
         """Copy a verified model directory in as the next version; return its number.
 
         With ``promote_to``, the alias moves to the new version in the same
-        atomic step.
+        atomic step. ``data_fingerprint`` identifies the data a retraining run
+        read (``retrain`` skips data a version was already trained on).
         """
         source = Path(model_dir)
         load_model_dir(source)  # refuse a missing, altered or newer model up front
@@ -262,6 +264,7 @@ class ModelRegistry:
                     "created_at": parts_meta.get("created_at"),
                     "anomaly_gan_version": parts_meta.get("anomaly_gan_version"),
                     "training_fingerprint": parts_meta.get("training_fingerprint"),
+                    "data_fingerprint": data_fingerprint,
                     "n_training_rows": parts_meta.get("n_training_rows"),
                     "feature_schema": parts_meta.get("feature_schema", []),
                 }

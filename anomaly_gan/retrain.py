@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import logging
 import secrets
@@ -57,7 +58,7 @@ from anomaly_gan.exceptions import (
     LockedError,
     SchemaError,
 )
-from anomaly_gan.io import expand_sources, read_table
+from anomaly_gan.io import expand_sources, frame_fingerprint, read_table
 from anomaly_gan.registry import PRODUCTION, ModelRegistry, default_root
 
 logger = logging.getLogger(__name__)
@@ -265,6 +266,7 @@ class RetrainOutcome:
     gate: dict[str, Any] = field(default_factory=dict)
     champion: dict[str, Any] | None = None
     challenger: dict[str, Any] | None = None
+    data_fingerprint: str = ""
     seconds: float = 0.0
 
     @property
@@ -283,10 +285,13 @@ def run_retrain(
     registry: str | Path | None = None,
     verbose: int = 0,
     actor: str | None = None,
+    force: bool = False,
 ) -> RetrainOutcome:
     """Run one retraining job (see the module docstring).
 
     ``actor`` is who the registry history records (default: the OS user).
+    A run on data that a registered version was already trained on, with the
+    same settings, is skipped (decision "skip", exit code 5) unless ``force``.
     """
     root = default_root(registry or config.registry)
     root.mkdir(parents=True, exist_ok=True)
@@ -299,13 +304,17 @@ def run_retrain(
         )
         raise LockedError(msg) from exc
     try:
-        return _run(config, ModelRegistry(root), verbose, actor)
+        return _run(config, ModelRegistry(root), verbose, actor, force)
     finally:
         lock.release()
 
 
 def _run(
-    config: RetrainConfig, reg: ModelRegistry, verbose: int, actor: str | None
+    config: RetrainConfig,
+    reg: ModelRegistry,
+    verbose: int,
+    actor: str | None,
+    force: bool,
 ) -> RetrainOutcome:
     started = time.perf_counter()
     stamp = dt.datetime.now(dt.timezone.utc)
@@ -315,6 +324,20 @@ def _run(
         alias=config.alias,
     )
     frame = _load(config, outcome)
+    outcome.data_fingerprint = _data_fingerprint(config, frame)
+    seen = [
+        v["version"]
+        for v in reg.versions()
+        if v.get("data_fingerprint") == outcome.data_fingerprint
+    ]
+    if seen and not force:
+        outcome.decision = "skip"
+        outcome.reason = (
+            f"no new data: version {seen[-1]} was trained on exactly this data with "
+            "these settings by an earlier run (--force retrains anyway)"
+        )
+        outcome.champion_version = reg.aliases().get(config.alias)
+        return _finish(outcome, reg, started)
     train, holdout = _split(config, frame)
     labels = (
         anomaly_labels(holdout[config.label_col], config.label_col, config.normal_label)
@@ -375,8 +398,27 @@ def _run(
             run_id=outcome.run_id,
             promote_to=config.alias if outcome.promoted else None,
             user=actor,
+            data_fingerprint=outcome.data_fingerprint,
         )
     shutil.rmtree(_checkpoint_dir(reg), ignore_errors=True)
+    return _finish(outcome, reg, started)
+
+
+def _data_fingerprint(config: RetrainConfig, frame: pd.DataFrame) -> str:
+    """Identify a run's input: the rows read and every setting but the paths."""
+    settings = {
+        k: v
+        for k, v in dataclasses.asdict(config).items()
+        if k not in ("paths", "registry")
+    }
+    blob = frame_fingerprint(frame) + json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _finish(
+    outcome: RetrainOutcome, reg: ModelRegistry, started: float
+) -> RetrainOutcome:
+    """Stamp the end of the run and write its report."""
     outcome.finished_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     outcome.seconds = time.perf_counter() - started
     reg.write_run_report(outcome.run_id, outcome.to_dict())
@@ -726,8 +768,12 @@ def _gate(
 
 def outcome_text(outcome: RetrainOutcome) -> str:
     """Return the run's result as a few lines for a terminal or a log."""
+    head = f"run {outcome.run_id}: {outcome.decision} ({outcome.reason})"
+    if outcome.version is None:  # skipped: nothing was trained or registered
+        stays = f"'{outcome.alias}' stays at version {outcome.champion_version}"
+        return "\n".join([head, f"nothing registered; {stays}"])
     lines = [
-        f"run {outcome.run_id}: {outcome.decision} ({outcome.reason})",
+        head,
         f"challenger registered as version {outcome.version}"
         + (
             f"; '{outcome.alias}' now points at it"
@@ -736,4 +782,6 @@ def outcome_text(outcome: RetrainOutcome) -> str:
         ),
         f"rows: {json.dumps(outcome.rows)}",
     ]
+    if outcome.gate.get("decided_by"):
+        lines.append(f"decided by: {outcome.gate['decided_by']}")
     return "\n".join(lines)

@@ -109,8 +109,18 @@ def test_gate_promotes_a_first_model_then_keeps_a_better_champion(
     )
     out = capsys.readouterr().out
     assert "keep champion" in out and "'production' stays at version 1" in out
-    # The same good config again: no worse than the champion, so it is promoted.
-    assert main(["retrain", "--config", str(good)]) == 0
+    # The same good config on the same data again: nothing new to learn, so the
+    # run is skipped and registers nothing (issue 15, case 16) ...
+    assert main(["retrain", "--config", str(good)]) == 5
+    assert [v["version"] for v in reg.versions()] == [1, 2]
+    skipped = reg.run_reports()[-1]
+    assert skipped["decision"] == "skip"
+    assert skipped["reason"].startswith("no new data: version 1 was trained on")
+    assert (
+        "nothing registered; 'production' stays at version 1" in capsys.readouterr().out
+    )
+    # ... unless forced: no worse than the champion, so it is promoted.
+    assert main(["retrain", "--config", str(good), "--force"]) == 0
     assert reg.aliases() == {"production": 3}
 
 
@@ -163,12 +173,13 @@ def test_a_run_killed_mid_promotion_leaves_the_registry_as_it_was(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(ModelRegistry, "_commit", killed)
-    with pytest.raises(KeyboardInterrupt):
-        run_retrain(config)
+    with pytest.raises(KeyboardInterrupt):  # forced: the same data and settings
+        run_retrain(config, force=True)
     monkeypatch.undo()
     assert (reg.root / STATE).read_bytes() == before
     assert len(reg.run_reports()) == 1
-    assert run_retrain(config).version == 2  # the re-run works
+    # The re-run works (forced: the data and settings are those of version 1).
+    assert run_retrain(config, force=True).version == 2
 
 
 @pytest.mark.slow
@@ -206,7 +217,7 @@ def test_a_run_killed_mid_training_leaves_the_registry_as_it_was_and_resumes(
     done = int(torch.load(checkpoint, weights_only=True)["epoch"]) + 1
     assert 1 <= done < 400
     short = write_config(tmp_path, fresh_data, epochs=2)
-    assert main(["retrain", "--config", str(short)]) in (0, 5)
+    assert main(["retrain", "--config", str(short), "--force"]) in (0, 5)
     assert [v["version"] for v in reg.versions()] == [1, 2]
     assert not checkpoint.exists()
 

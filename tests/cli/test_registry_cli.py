@@ -275,8 +275,7 @@ def test_registry_option_works_before_and_after_every_action(
         ("diff", "1", "2"),
     ]
     for step in steps:
-        code, out = run(*step)
-        assert code == 0, step
+        assert run(*step)[0] == 0, step
     state = json.loads((target / "registry.json").read_text())
     assert state["aliases"]["production"] == 1
     assert state["operating_points"]["1"]["threshold"] == 0.5

@@ -767,15 +767,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("anomaly-gan: interrupted; no output was written", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Exception as exc:
-        if args.debug:
-            raise
+    except OSError as exc:
+        if exc.filename is None or args.debug:  # not a file-system error: a bug
+            return _internal(args, exc)
         print(
-            f"anomaly-gan: internal error: {exc.__class__.__name__}: {exc} "
-            "(re-run with --debug for the traceback and report it)",
+            f"anomaly-gan: error: file '{exc.filename}': {exc.strerror or exc} "
+            "(outputs are written to a temporary file and renamed: none was left)",
             file=sys.stderr,
         )
-        return EXIT_INTERNAL
+        return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - the CLI edge (STYLE.md section 5)
+        return _internal(args, exc)
+
+
+def _internal(args: argparse.Namespace, exc: Exception) -> int:
+    if args.debug:
+        raise exc
+    print(
+        f"anomaly-gan: internal error: {exc.__class__.__name__}: {exc} "
+        "(re-run with --debug for the traceback and report it)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 def _fail(args: argparse.Namespace, exc: Exception, code: int) -> int:

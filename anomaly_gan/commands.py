@@ -18,7 +18,7 @@ from typing import Any
 
 from anomaly_gan import ddp
 from anomaly_gan.exceptions import ConfigError
-from anomaly_gan.io import atomic_write, refuse_outputs_over_inputs
+from anomaly_gan.io import atomic_write, check_outputs
 
 logger = logging.getLogger("anomaly_gan")
 
@@ -52,8 +52,10 @@ def run_train(args: argparse.Namespace) -> int:
     params["verbose"] = 0 if args.quiet or not sys.stderr.isatty() else 1
     out = Path(args.out)
     checkpoints = out.with_name(out.name + ".checkpoints")
-    refuse_outputs_over_inputs(
-        [args.data], [("--out", out), ("--out (its checkpoints)", checkpoints)]
+    check_outputs(
+        [args.data],
+        files={},
+        folders={"--out": out, "--out (its checkpoints)": checkpoints},
     )
     from anomaly_gan.images import is_image_source
 
@@ -147,14 +149,15 @@ def run_score(args: argparse.Namespace) -> int:
     if args.threads is not None and args.threads < 1:
         msg = f"--threads: expected a positive integer, found {args.threads}"
         raise ConfigError(msg)
-    refuse_outputs_over_inputs(
+    dask = args.engine == "dask"
+    check_outputs(
         args.data,
-        [
-            ("--out", args.out),
-            ("--out (its rejection file)", f"{args.out}.rejected.csv"),
-            ("--summary-json", args.summary_json),
-            ("--heatmaps", args.heatmaps),
-        ],
+        files={
+            **({} if dask else {"--out": args.out}),
+            "--out (its rejection file)": f"{args.out}.rejected.csv",
+            "--summary-json": args.summary_json,
+        },
+        folders={"--heatmaps": args.heatmaps, **({"--out": args.out} if dask else {})},
     )
     if args.engine == "dask":
         from anomaly_gan.scaleout_commands import run_score_dask
@@ -279,7 +282,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from anomaly_gan.io import expand_sources, iter_batches
     from anomaly_gan.preprocessing import TransformReport
 
-    refuse_outputs_over_inputs(args.data, [("--json", args.json)])
+    check_outputs(args.data, files={"--json": args.json})
     if _image_model(args):
         from anomaly_gan.image_commands import _load, run_evaluate_images
 
@@ -460,7 +463,7 @@ def run_feedback(args: argparse.Namespace) -> int:
         msg = f"verdict store '{db}': not found (the dashboard creates it; pass --db)"
         raise ConfigError(msg)
     table_format(args.out)
-    refuse_outputs_over_inputs([db], [("--out", args.out)])
+    check_outputs([db], files={"--out": args.out})
     count = VerdictStore(db).export(args.out, verdict=args.verdict)
     print(f"wrote {count:,} verdict(s) to {args.out}")
     return 0

@@ -225,30 +225,47 @@ def expand_sources(patterns: Sequence[str | Path]) -> list[Path]:
     return list(dict.fromkeys(sources))
 
 
-def refuse_outputs_over_inputs(
-    inputs: Sequence[str | Path], outputs: Sequence[tuple[str, str | Path | None]]
+def check_outputs(
+    inputs: Sequence[str | Path],
+    files: dict[str, str | Path | None],
+    folders: dict[str, str | Path | None] | None = None,
 ) -> None:
-    """Refuse an output path that would overwrite, replace or enter an input.
+    """Refuse, before any work, outputs that would destroy an input or cannot be written.
 
-    ``inputs`` are the paths or glob patterns a command reads; ``outputs`` pairs
-    each output path (None: not asked for) with the option that named it. Paths
-    are compared after resolving links (and hard links, by inode). An output
-    conflicts with an input when it is the same file, when it is a folder that
-    holds the input (outputs such as ``--heatmaps`` and Dask's ``--out`` folder
-    are replaced as a whole), or when it lies inside an input folder (it would
-    become part of that input). Called before any work, so nothing is written.
+    ``inputs`` are the paths or glob patterns a command reads; ``files`` and
+    ``folders`` map the option that names each output to its path (None: not
+    asked for). Folders are outputs replaced as a whole (``--heatmaps``, a
+    model directory, Dask's ``--out``). Refused, each with one line naming the
+    option, the path and the fix:
+
+    - an output that is an input (after resolving links, and hard links by
+      inode), a folder that holds an input, or a path inside an input folder;
+    - a file output that is an existing folder, or a folder output that is an
+      existing file;
+    - an output whose folder cannot take a new file (read-only, or a file
+      standing where a folder should be). Missing folders are created later.
 
     Raises
     ------
     DataError
-        Naming the option, both paths and the fix.
     """
+    outputs = {**files, **(folders or {})}
+    _refuse_outputs_over_inputs(inputs, outputs)
+    for option, out in files.items():
+        _require_writable(option, out, folder=False)
+    for option, out in (folders or {}).items():
+        _require_writable(option, out, folder=True)
+
+
+def _refuse_outputs_over_inputs(
+    inputs: Sequence[str | Path], outputs: dict[str, str | Path | None]
+) -> None:
     resolved_inputs: list[tuple[Path, Path]] = []
     for pattern in inputs:
         text = str(pattern)
         matches = sorted(glob.glob(text)) if glob.has_magic(text) else [text]  # noqa: PTH207
         resolved_inputs += [(Path(m), Path(m).resolve()) for m in matches]
-    for option, out in outputs:
+    for option, out in outputs.items():
         if out is None or str(out) == "":
             continue
         target = Path(out).resolve()
@@ -257,7 +274,7 @@ def refuse_outputs_over_inputs(
                 found = f"it is the input file '{given}'"
             elif target in source.parents:
                 found = f"it holds the input '{given}' and would be replaced"
-            elif source in target.parents:
+            elif source in target.parents and source.is_dir():
                 found = f"it lies inside the input folder '{given}'"
             else:
                 continue
@@ -266,6 +283,32 @@ def refuse_outputs_over_inputs(
                 f"{found}; choose another output path (nothing was written)"
             )
             raise DataError(msg)
+
+
+def _require_writable(option: str, out: str | Path | None, *, folder: bool) -> None:
+    if out is None or str(out) == "":
+        return
+    target = Path(out)
+    if target.is_dir() and not folder:
+        msg = f"{option} '{out}': expected a file name, found an existing folder; name a file (e.g. inside it)"
+        raise DataError(msg)
+    if target.exists() and not target.is_dir() and folder:
+        msg = f"{option} '{out}': expected a folder, found an existing file; choose another path"
+        raise DataError(msg)
+    parent = target.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        msg = f"{option} '{out}': cannot be written: '{parent}' is a file, not a folder"
+        raise DataError(msg)
+    try:  # the only sure test, also for root and for read-only file systems
+        handle, name = tempfile.mkstemp(prefix=".anomaly-gan-check.", dir=parent)
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        msg = f"{option} '{out}': cannot be written: the folder '{parent}' refuses new files ({reason}); choose a writable folder (nothing was written)"
+        raise DataError(msg) from exc
+    os.close(handle)
+    Path(name).unlink()
 
 
 def _same_file(a: Path, b: Path) -> bool:

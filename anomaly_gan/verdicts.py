@@ -99,7 +99,11 @@ class VerdictStore:
         self.timeout = timeout
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.DatabaseError as exc:
+                msg = f"verdict store '{self.path}': expected an SQLite database, found another kind of file ({exc})"
+                raise DataError(msg) from exc
             self._migrate(conn)
 
     @contextmanager

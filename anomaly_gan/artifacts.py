@@ -3,6 +3,7 @@
 A model directory holds::
 
     manifest.json        format version and the SHA-256 and size of every file below
+    manifest.sig         with a signing key configured: the manifest's HMAC (``signing``)
     weights.safetensors  generator and discriminator tensors (no pickle)
     config.json          the detector's parameters and resolved sizes
     preprocessor.json    the fitted TabularPreprocessor's state
@@ -13,8 +14,10 @@ A model directory holds::
 Saving writes a sibling temporary directory and renames it into place, so a
 reader never sees a half-written model. Loading reads ``manifest.json`` first
 and checks every file's size and hash before anything is deserialised; a
-missing, altered or newer-format file is refused with ``ArtifactError``. Nothing
-here is ever unpickled.
+missing, altered or newer-format file is refused with ``ArtifactError``. With a
+signing key configured (``signing``), models are signed when saved and a model
+that is unsigned or signed otherwise is refused as well. Nothing here is ever
+unpickled.
 """
 
 from __future__ import annotations
@@ -33,6 +36,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from anomaly_gan.exceptions import ArtifactError
+from anomaly_gan.signing import (
+    KEY_FILE_VARIABLE,
+    KEY_VARIABLE,
+    signature_problem,
+    signing_key,
+    write_signature,
+)
 
 # 2: knn reference rows, signed-log combination (0.2.0); 3: knn views (0.3.0);
 # 4: score_combine, the "max" rule (0.5.0)
@@ -91,6 +101,7 @@ def save_model_dir(
             files[file.name] = _describe(file)
         manifest = {"format_version": FORMAT_VERSION, "files": files}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        sign_model_dir(tmp)
         _fsync_dir(tmp)
         _apply_umask(tmp)
         _replace_dir(tmp, target)
@@ -100,8 +111,21 @@ def save_model_dir(
     return target
 
 
-def load_model_dir(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def sign_model_dir(directory: Path) -> bool:
+    """Sign a model directory when a key is configured; return whether it was."""
+    key = signing_key()
+    if key is not None:
+        write_signature(directory, MANIFEST, key)
+    return key is not None
+
+
+def load_model_dir(
+    path: str | Path, *, check_signature: bool = True
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Verify and read a model directory.
+
+    ``check_signature=False`` skips the signature (only for ``registry add``,
+    which signs its own copy of what it is given).
 
     Returns
     -------
@@ -113,10 +137,24 @@ def load_model_dir(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str,
     ------
     ArtifactError
         The directory or a file is missing, a file's size or hash differs from
-        the manifest, or the format is newer than this version of anomaly-gan reads.
+        the manifest, the format is newer than this version of anomaly-gan
+        reads, or (with a signing key) the signature is missing or wrong.
     """
     root = Path(path)
     manifest = read_manifest(root)
+    key = signing_key() if check_signature else None
+    if key is not None:
+        problem = signature_problem(root, (root / MANIFEST).read_bytes(), key)
+        if problem is not None:
+            variable = (
+                KEY_FILE_VARIABLE if os.environ.get(KEY_FILE_VARIABLE) else KEY_VARIABLE
+            )
+            msg = (
+                f"model '{root}': {problem}; with {variable} set only models signed "
+                "with that key load (train it again, or add a model you trust with "
+                "'anomaly-gan registry add')"
+            )
+            raise ArtifactError(msg)
     for name, expected in manifest["files"].items():
         file = root / name
         if not file.is_file():

@@ -630,6 +630,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         det.fingerprint_ = parts["metadata"].get("training_fingerprint", "")
         det.decision_scores_ = tensors["decision_scores"].numpy().astype(np.float64)
         det.validation_scores_ = tensors["validation_scores"].numpy().astype(np.float64)
+        _check_calibration(path, det)
         det.labels_ = (det.decision_scores_ > det.threshold_).astype(int)
         det._mu = float(np.mean(det.decision_scores_))
         det._sigma = float(np.std(det.decision_scores_))
@@ -685,6 +686,31 @@ def _load_knn_views(
     )
     view = KnnView(det.preprocessor_.numeric_transform, None, reference)
     return KnnViews([view], det.config_.knn_neighbors)
+
+
+def _check_calibration(path: str | Path, det: GANomalyDetector) -> None:
+    """Refuse calibration values no fit could have written (an edited model).
+
+    A fitted threshold is a quantile of the model's own validation (or
+    training) scores, so it lies within their range; centres and spreads are
+    finite, spreads positive.
+    """
+    scores = np.concatenate([det.validation_scores_, det.decision_scores_])
+    low, high = float(np.min(scores)), float(np.max(scores))
+    threshold = float(det.threshold_)
+    if not (np.isfinite(threshold) and low <= threshold <= high):
+        msg = (
+            f"model '{path}': threshold {threshold!r} lies outside its calibration "
+            f"scores [{low:.4g}, {high:.4g}]; the model was altered, refusing to load "
+            "it (use --threshold or a registry operating point to move the threshold)"
+        )
+        raise ArtifactError(msg)
+    cal = det.calibrator_
+    for name in cal.center:
+        center, spread = cal.center[name], cal.spread[name]
+        if not (np.isfinite(center) and np.isfinite(spread) and spread > 0):
+            msg = f"model '{path}': calibration of '{name}' (centre {center!r}, spread {spread!r}) is not a fitted one; the model was altered, refusing to load it"
+            raise ArtifactError(msg)
 
 
 def _prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

@@ -35,7 +35,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from anomaly_gan.artifacts import load_model_dir, read_manifest
+from anomaly_gan.artifacts import load_model_dir, read_manifest, sign_model_dir
 from anomaly_gan.exceptions import RegistryError
 from anomaly_gan.io import atomic_write
 
@@ -243,7 +243,9 @@ class ModelRegistry:
         read (``retrain`` skips data a version was already trained on).
         """
         source = Path(model_dir)
-        load_model_dir(source)  # refuse a missing, altered or newer model up front
+        # Refuse a missing, altered or newer model up front. Its signature is not
+        # required: adding is how a trusted model gets this registry's signature.
+        load_model_dir(source, check_signature=False)
         parts_meta = json.loads((source / "metadata.json").read_text())
         (self.root / "versions").mkdir(parents=True, exist_ok=True)
         (self.root / _INCOMING).mkdir(exist_ok=True)
@@ -251,6 +253,7 @@ class ModelRegistry:
         try:
             shutil.copytree(source, tmp / "model")
             read_manifest(tmp / "model")
+            sign_model_dir(tmp / "model")
             with self._locked() as state:
                 number = max([0, *map(int, state["versions"])]) + 1
                 info = {

@@ -78,6 +78,7 @@ def run_train(args: argparse.Namespace) -> int:
             int(labels.sum()),
             len(frame),
         )
+    _warn_against_registered_roles(frame, params, args.registry)
     det = GANomalyDetector(**params, checkpoint_dir=checkpoints)
     det.fit(frame, resume=args.resume)
     ddp.shutdown()  # torchrun: training's collectives are over
@@ -94,6 +95,7 @@ def run_train(args: argparse.Namespace) -> int:
     print(
         f"threshold {det.threshold_:.4f} (target false-positive rate {det.config_.target_fpr:g})"
     )
+    print(_roles_line(det.preprocessor_.describe_schema()))
     print(f"model written to {out}")
     if args.register:
         from anomaly_gan.registry import ModelRegistry, default_root
@@ -108,6 +110,70 @@ def run_train(args: argparse.Namespace) -> int:
         promoted = f"; '{args.promote}' now points at it" if args.promote else ""
         print(f"registered as version {number} in {reg.root}{promoted}")
     return 0
+
+
+def _roles_line(schema: list[dict[str, Any]], shown: int = 12) -> str:
+    """One line listing the roles inferred from the data (not set by options)."""
+    inferred: dict[str, list[str]] = {}
+    for item in schema:
+        if item.get("inferred"):
+            inferred.setdefault(item["role"], []).append(item["name"])
+    if not inferred:
+        return "column roles: all set by options"
+    parts = []
+    for role, names in inferred.items():
+        listed = ", ".join(names[:shown])
+        more = f" (+{len(names) - shown} more)" if len(names) > shown else ""
+        parts.append(f"{role} {len(names)}: {listed}{more}")
+    return "column roles inferred from the data: " + "; ".join(parts)
+
+
+def _warn_against_registered_roles(
+    frame: Any, params: dict[str, Any], registry: str | None
+) -> None:
+    """Warn when a column the model in service reads as numbers is text here.
+
+    The typical cause is a number column with a bad value in this file (e.g.
+    ``amount`` = "twelve"): its role is inferred as categorical and the model
+    would learn the numbers as categories.
+    """
+    import pandas as pd
+
+    from anomaly_gan.registry import PRODUCTION, ModelRegistry, default_root
+    from anomaly_gan.schema import CATEGORICAL, infer_role
+
+    root = default_root(registry)
+    if not (root / "registry.json").exists():
+        return
+    reg = ModelRegistry(root)
+    number = reg.aliases().get(PRODUCTION)
+    if number is None:
+        return
+    registered = {
+        item["name"]: item["role"]
+        for item in reg.show(number).get("feature_schema", [])
+    }
+    from anomaly_gan.config import COLUMN_OPTIONS
+
+    named = {str(c) for key in COLUMN_OPTIONS for c in (params.get(key) or [])}
+    named.add(str(params.get("label_col")))
+    for column in frame.columns:
+        name = str(column)
+        if name in named or registered.get(name) != "numeric":
+            continue
+        if infer_role(frame[column]) == CATEGORICAL:
+            values = frame[column].dropna()
+            odd = values[pd.to_numeric(values, errors="coerce").isna().to_numpy()]
+            example = f" (e.g. {odd.iloc[0]!r})" if len(odd) else ""
+            logger.warning(
+                "column '%s': numeric in registry version %d ('%s'), but its values "
+                "here are text%s, so it would be learned as categorical; name it in "
+                "--numeric-cols if it is a number column",
+                name,
+                number,
+                PRODUCTION,
+                example,
+            )
 
 
 def _image_model(args: argparse.Namespace) -> bool:

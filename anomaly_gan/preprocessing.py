@@ -172,7 +172,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
         if len(frame) == 0:
             msg = "training data: expected at least one row, found none"
             raise SchemaError(msg)
-        roles, excluded = self._assign_roles(frame)
+        roles, excluded, forced = self._assign_roles(frame)
         if not roles:
             msg = (
                 "training data: expected at least one usable feature column, "
@@ -199,6 +199,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
             else:
                 parse_boolean(name, frame[name], RowIssues(len(frame)))
                 columns.append({"name": name, "role": BOOLEAN})
+            columns[-1]["inferred"] = name not in forced
+        _warn_numbers_as_text(
+            frame,
+            [c["name"] for c in columns if c["inferred"] and c["role"] == CATEGORICAL],
+        )
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = len(frame.columns)
         self.columns_ = columns
@@ -208,7 +213,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
 
     def _assign_roles(
         self, frame: pd.DataFrame
-    ) -> tuple[dict[str, str], dict[str, str]]:
+    ) -> tuple[dict[str, str], dict[str, str], set[str]]:
+        """Return each feature's role, each excluded column's reason, the forced names."""
         excluded: dict[str, str] = {}
         for option, reason in (
             ("id_cols", "identifier"),
@@ -243,7 +249,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
                 roles[key] = role_or_reason
             else:
                 excluded[key] = role_or_reason
-        return roles, excluded
+        return roles, excluded, set(forced)
 
     def _fit_numeric(self, name: str, x: np.ndarray) -> dict[str, Any]:
         missing = np.isnan(x)
@@ -513,6 +519,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
         schema = []
         for spec in self.columns_:
             item = {"name": spec["name"], "role": spec["role"]}
+            if "inferred" in spec:  # written since 0.5: was the role inferred?
+                item["inferred"] = bool(spec["inferred"])
             if spec["role"] == CATEGORICAL:
                 item["n_categories"] = len(spec["categories"])
             schema.append(item)
@@ -558,6 +566,32 @@ def _interp_quantile(x: np.ndarray, q: np.ndarray) -> np.ndarray:
     left = np.interp(x, q, grid)
     right = 1.0 - np.interp(-x, -q[::-1], grid)
     return np.asarray((left + right) / 2.0)
+
+
+def _warn_numbers_as_text(frame: pd.DataFrame, names: list[str]) -> None:
+    """Warn once about text columns whose values are mostly numbers.
+
+    Such a column was inferred as categorical because some of its values are
+    not numbers: most likely a number column with bad values, which would be
+    learned as categories.
+    """
+    found = []
+    for name in names:
+        values = frame[name].dropna()
+        if not len(values):
+            continue
+        numbers = pd.to_numeric(values, errors="coerce").notna()
+        if numbers.mean() >= 0.5:
+            example = values[~numbers.to_numpy()].iloc[0]
+            found.append(f"'{name}' ({numbers.mean():.0%} numbers, also {example!r})")
+    if found:
+        warnings.warn(
+            f"column(s) inferred as categorical though most of their values are "
+            f"numbers: {', '.join(found)}; name them in numeric_cols if they are "
+            "number columns (their other values are then rejected)",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def warn_report(report: TransformReport, *, stacklevel: int = 3) -> None:

@@ -280,3 +280,28 @@ def test_transform_is_row_wise_and_round_trips(frame):
     )
     again = TabularPreprocessor.from_dict(json.loads(json.dumps(pre.to_dict())))
     np.testing.assert_array_equal(again.transform(frame), x)
+
+
+def test_inferred_roles_are_recorded_and_numbers_in_text_are_warned_of():
+    # Issue 15, case 4: a number column with a bad value is read as text and
+    # would be learned as categories without a word.
+    frame = pd.DataFrame(
+        {
+            "amount": ["12.5", "3.0", "twelve", "7.25"] * 25,
+            "country": ["US", "DE", "FR", "GB"] * 25,
+            "hour": list(range(100)),
+        }
+    )
+    with pytest.warns(UserWarning, match="inferred as categorical") as caught:
+        pre = TabularPreprocessor(categorical_cols=["country"]).fit(frame)
+    messages = [str(w.message) for w in caught]
+    assert messages == [
+        "column(s) inferred as categorical though most of their values are "
+        "numbers: 'amount' (75% numbers, also 'twelve'); name them in numeric_cols "
+        "if they are number columns (their other values are then rejected)"
+    ]
+    assert {item["name"]: item["inferred"] for item in pre.describe_schema()} == {
+        "amount": True,
+        "country": False,
+        "hour": True,
+    }

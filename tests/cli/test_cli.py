@@ -468,3 +468,63 @@ def test_dashboard_stopped_with_sigterm_stops_its_streamlit_server(tmp_path):
     finally:
         if cli.poll() is None:
             cli.kill()
+
+
+def test_train_warns_of_a_column_numeric_in_the_model_in_service(
+    tmp_path, capsys, caplog
+):
+    # Issue 15, case 4: 'amount' holding only text was learned as a category.
+    registry = tmp_path / "reg"
+    good = make_transactions(600, fraud_rate=0.0, random_state=0)
+    good.to_csv(tmp_path / "good.csv", index=False)
+    argv = ["--registry", str(registry), "--register", "--promote", *TRAIN_ARGS]
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(tmp_path / "good.csv"),
+                "--out",
+                str(tmp_path / "m1"),
+                *argv,
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "column roles inferred from the data: numeric" in out
+    assert (
+        "categorical 5: merchant_category, country, home_country, channel, device_type"
+        in out
+    )
+    bad = good.assign(amount="twelve")
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(tmp_path / "bad.csv"),
+                "--out",
+                str(tmp_path / "m2"),
+                *TRAIN_ARGS[:-1],
+                "--registry",
+                str(registry),
+            ]
+        )
+        == 0
+    )
+    assert (
+        "column 'amount': numeric in registry version 1 ('production'), "
+        "but its values here are text (e.g. 'twelve'), so it would be learned as "
+        "categorical; name it in --numeric-cols if it is a number column"
+    ) in [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    schema = json.loads((tmp_path / "m2" / "metadata.json").read_text())[
+        "feature_schema"
+    ]
+    assert {
+        "name": "amount",
+        "role": "categorical",
+        "inferred": True,
+        "n_categories": 1,
+    } in schema

@@ -231,6 +231,13 @@ def _add_train(sub: Any) -> None:
         help="training epochs (default: by rule from the row count)",
     )
     p.add_argument(
+        "--score-combine",
+        choices=["balanced", "max", "mean"],
+        help="how the GAN's residuals and the knn term make the score: balanced "
+        "(default), max (training data likely to hold many unlabelled anomalies) or "
+        "mean (training data known to be clean); see docs/model.md",
+    )
+    p.add_argument(
         "--image-size",
         type=int,
         default=32,

@@ -40,6 +40,7 @@ def run_train(args: argparse.Namespace) -> int:
         "label_col": args.label_col,
         "device": args.device,
         "epochs": args.epochs,
+        "score_combine": args.score_combine,
         "random_state": args.random_state,
     }
     params.update({k: v for k, v in overrides.items() if v is not None})
@@ -62,6 +63,9 @@ def run_train(args: argparse.Namespace) -> int:
     if is_image_source(args.data):
         from anomaly_gan.image_commands import run_train_images
 
+        if args.score_combine is not None:
+            msg = "--score-combine: only for tables; image models combine their own terms (docs/images.md)"
+            raise ConfigError(msg)
         return run_train_images(args, params["verbose"])
     DetectorConfig.from_dict(params, source="options")  # check before reading data
     frame = read_table(args.data)

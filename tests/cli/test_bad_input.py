@@ -31,6 +31,11 @@ def _labelled(ws):
     frame.head(0).to_csv(ws / "header_only.csv", index=False)
     frame[frame["is_fraud"] == 0].head(20).to_csv(ws / "normal_only.csv", index=False)
     (ws / "a_folder").mkdir()
+    (ws / "images").mkdir()
+    from PIL import Image
+
+    for i in range(10):
+        Image.new("L", (8, 8), color=i * 20).save(ws / "images" / f"{i}.png")
     (ws / "not_a_db.db").write_text("just text\n")
 
 
@@ -129,6 +134,18 @@ CASES = {
         2,
         "--out '{ro}/model': cannot be written: the folder '{ro}' refuses new files "
         "(Permission denied); choose a writable folder (nothing was written)",
+    ),
+    "train --score-combine with images": (
+        ["train", "--data", "images", "--out", "m", "--score-combine", "max"],
+        2,
+        "--score-combine: only for tables; image models combine their own terms "
+        "(docs/images.md)",
+    ),
+    "train --score-combine unknown": (
+        ["train", "--data", "fresh.csv", "--out", "m", "--score-combine", "min"],
+        2,
+        "argument --score-combine: invalid choice: 'min' (choose from 'balanced', "
+        "'max', 'mean') (see 'anomaly-gan train --help')",
     ),
     "feedback export from a file that is not SQLite": (
         ["feedback", "export", "--db", "not_a_db.db", "--out", "v.csv"],

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from anomaly_gan.verdicts import VERDICTS
-from auth import analyst_name
+from auth import analyst_name, mode
 from data import batch_id, choose_batch, id_column, verdict_store
 
 st.title("Triage")
@@ -21,7 +21,11 @@ if chosen is not None:
         )
         batch = batch_id(path, frame)
         store = verdict_store()
-        analyst = st.text_input("Analyst", value=analyst_name(), key="analyst")
+        if mode() == "none":
+            analyst = st.text_input("Analyst", value=analyst_name(), key="analyst")
+        else:  # signed in: verdicts record who signed in, not a typed name
+            analyst = analyst_name()
+            st.markdown(f"Analyst: **{analyst}** (signed in)")
         events = st.multiselect(
             "Events", flagged[column].astype(str).head(500).tolist(), key="events"
         )

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from anomaly_gan.batch import score_frame
 from anomaly_gan.registry import ModelRegistry
+from anomaly_gan.verdicts import VerdictStore
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py")
 PAGES = ("overview", "flagged", "triage", "metrics", "models", "images")
@@ -351,3 +352,29 @@ def test_image_page_shows_heat_maps_and_metrics_take_text_labels(image_batch):
     assert any("label column 'label' (64 rows)" in c.value for c in metrics.caption)
     triage = page("triage")
     assert triage.multiselect(key="events").options  # flagged images by path
+
+
+def test_a_signed_in_analyst_cannot_save_verdicts_under_another_name(
+    loaded, env, monkeypatch
+):
+    # Issue 15, case 9: signed in as "bob", a verdict was saved as someone else.
+    secret = env / "secret.txt"
+    secret.write_text("correct horse battery\n")
+    monkeypatch.setenv("ANOMALY_GAN_AUTH", "secret")
+    monkeypatch.setenv("ANOMALY_GAN_SECRET_FILE", str(secret))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.text_input(key="sign_in_name").set_value("bob")
+    at.text_input(key="sign_in_secret").set_value("correct horse battery")
+    at.button[0].click().run()
+    at.switch_page("app_pages/triage.py").run()
+    assert not at.exception
+    assert "analyst" not in [w.key for w in at.text_input]
+    assert any("Analyst: **bob** (signed in)" in m.value for m in at.markdown)
+    event = at.multiselect(key="events").options[0]
+    at.multiselect(key="events").set_value([event])
+    at.radio(key="verdict").set_value("confirmed")
+    at.button(key="save").click().run()
+    assert not at.exception
+    audit = VerdictStore(env / "verdicts.db").audit()
+    assert set(audit["analyst"]) == {"bob"}

@@ -737,6 +737,21 @@ def _add_dashboard(sub: Any) -> None:
         help="file whose first line is the shared secret (with --auth secret)",
     )
     p.add_argument(
+        "--sign-in-max-failures",
+        type=int,
+        default=5,
+        metavar="N",
+        help="with --auth secret: lock a client out after N failed sign-ins in a row "
+        "(default: 5); each failure also doubles the wait before its next attempt",
+    )
+    p.add_argument(
+        "--sign-in-lockout-minutes",
+        type=float,
+        default=15.0,
+        metavar="M",
+        help="with --auth secret: how long a lockout lasts (default: 15)",
+    )
+    p.add_argument(
         "--max-upload-mb",
         type=int,
         default=200,

@@ -551,6 +551,9 @@ def run_dashboard(args: argparse.Namespace) -> int:
         msg = f"dashboard: '{app}' not found; the dashboard ships with the source tree (install with pip install -e)"
         raise ConfigError(msg)
     _check_dashboard_access(args)
+    if args.sign_in_max_failures < 1 or args.sign_in_lockout_minutes <= 0:
+        msg = "--sign-in-max-failures and --sign-in-lockout-minutes: expected positive numbers"
+        raise ConfigError(msg)
     env = {
         **os.environ,
         "ANOMALY_GAN_AUTH": args.auth,
@@ -558,6 +561,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
             str(Path(args.secret_file).resolve()) if args.secret_file else ""
         ),
         "ANOMALY_GAN_MAX_UPLOAD_MB": str(args.max_upload_mb),
+        "ANOMALY_GAN_SIGNIN_MAX_FAILURES": str(args.sign_in_max_failures),
+        "ANOMALY_GAN_SIGNIN_LOCKOUT_MINUTES": str(args.sign_in_lockout_minutes),
         "ANOMALY_GAN_SCORES_DIR": str(Path(args.scores).resolve()),
         "ANOMALY_GAN_REGISTRY": str(default_root(args.registry).resolve()),
         "ANOMALY_GAN_VERDICTS": str(Path(args.db).resolve()),

@@ -5,7 +5,8 @@
 - ``none`` (default): no sign-in; the dashboard is bound to 127.0.0.1.
 - ``secret``: a password form; the secret is the first line of the file named by
   ``ANOMALY_GAN_SECRET_FILE``, compared in constant time. The analyst's name is
-  asked for on the same form and used for verdicts.
+  asked for on the same form and used for verdicts. Failed attempts slow down
+  and then lock the client out (``signin_guard``).
 - ``oidc``: ``st.login()`` with the ``[auth]`` section of ``.streamlit/secrets.toml``;
   the analyst is ``st.user.email``.
 """
@@ -13,10 +14,14 @@
 from __future__ import annotations
 
 import hmac
+import math
 import os
+import time
 from pathlib import Path
 
 import streamlit as st
+
+from signin_guard import shared_guard
 
 
 def mode() -> str:
@@ -44,10 +49,24 @@ def analyst_name() -> str:
     return str(email or st.session_state.get("signed_in_as", ""))
 
 
+def _client() -> str:
+    address = getattr(st.context, "ip_address", None)
+    return address if isinstance(address, str) and address else "an unknown address"
+
+
 def _secret_form() -> bool:
     if st.session_state.get("signed_in_as"):
         return True
     st.title("anomaly-gan")
+    guard, client = shared_guard(), _client()
+    locked = guard.locked_for(client)
+    if locked:
+        minutes = math.ceil(locked / 60)
+        st.error(
+            f"Too many failed sign-ins from this address: try again in {minutes} "
+            f"minute{'s' if minutes != 1 else ''}."
+        )
+        return False
     with st.form("sign_in"):
         name = st.text_input("Your name", key="sign_in_name")
         secret = st.text_input("Shared secret", type="password", key="sign_in_secret")
@@ -56,10 +75,14 @@ def _secret_form() -> bool:
         expected = _expected_secret()
         if not name.strip():
             st.error("Enter your name: verdicts record who set them.")
-        elif expected and hmac.compare_digest(secret.encode(), expected.encode()):
+            return False
+        time.sleep(guard.delay(client))  # grows with this client's failures
+        if expected and hmac.compare_digest(secret.encode(), expected.encode()):
+            guard.succeeded(client, name.strip())
             st.session_state["signed_in_as"] = name.strip()
             st.rerun()
         else:
+            guard.failed(client, name.strip())
             st.error("Wrong secret.")
     return False
 

@@ -551,6 +551,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
         msg = f"dashboard: '{app}' not found; the dashboard ships with the source tree (install with pip install -e)"
         raise ConfigError(msg)
     _check_dashboard_access(args)
+    if args.auth == "oidc":
+        _check_oidc_settings(Path.cwd(), Path.home())
     if args.sign_in_max_failures < 1 or args.sign_in_lockout_minutes <= 0:
         msg = "--sign-in-max-failures and --sign-in-lockout-minutes: expected positive numbers"
         raise ConfigError(msg)
@@ -583,11 +585,53 @@ def run_dashboard(args: argparse.Namespace) -> int:
         "false",
         "--server.maxUploadSize",
         str(args.max_upload_mb),
+        # No traceback (and no server path in one) reaches the browser; the
+        # server's log keeps the details.
+        "--client.showErrorDetails",
+        "none",
     ]
     print(
         f"dashboard on http://{args.address}:{args.port} (Ctrl-C to stop)", flush=True
     )
     return _run_forwarding_signals(subprocess.Popen(command, env=env))
+
+
+OIDC_KEYS = (
+    "redirect_uri",
+    "cookie_secret",
+    "client_id",
+    "client_secret",
+    "server_metadata_url",
+)
+
+
+def _check_oidc_settings(project: Path, home: Path) -> None:
+    """Refuse ``--auth oidc`` when Streamlit's secrets lack the ``[auth]`` keys.
+
+    ``st.login()`` reads ``[auth]`` from ``.streamlit/secrets.toml`` in the
+    working folder and in the home folder (the project's win); without them the
+    app would start and fail on every page.
+    """
+    from anomaly_gan.config import read_config_file
+
+    files = [
+        home / ".streamlit" / "secrets.toml",
+        project / ".streamlit" / "secrets.toml",
+    ]
+    auth: dict[str, Any] = {}
+    for file in files:
+        if file.exists():
+            section = read_config_file(file).get("auth", {})
+            auth.update(section if isinstance(section, dict) else {})
+    missing = [key for key in OIDC_KEYS if not auth.get(key)]
+    if missing:
+        looked = " or ".join(f"'{f}'" for f in reversed(files))
+        msg = (
+            f"--auth oidc: expected {', '.join(missing)} in the [auth] section of "
+            f"{looked}, found {'none of them' if len(missing) == len(OIDC_KEYS) else 'the others only'} "
+            "(docs/dashboard.md)"
+        )
+        raise ConfigError(msg)
 
 
 def _run_forwarding_signals(child: Any) -> int:

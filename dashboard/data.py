@@ -60,7 +60,7 @@ def confined(path: Path) -> Path:
     """Refuse a path outside the scores folder."""
     resolved = path.resolve()
     if scores_dir() not in resolved.parents:
-        msg = f"file '{path}': outside the configured scores folder {scores_dir()}"
+        msg = f"file '{path.name}': outside the configured scores folder '{scores_dir().name}'"
         raise PermissionError(msg)
     return resolved
 
@@ -163,10 +163,11 @@ def choose_batch() -> tuple[Path, pd.DataFrame] | None:
     _upload_widget()
     files = score_files()
     if not files:
+        # The folder's name only: a server path is nothing for a browser to see.
         st.info(
-            f"No scored files in {scores_dir()}. Score a file with "
-            "`anomaly-gan score --model MODEL --data FILE --out "
-            f"{scores_dir()}/batch.csv`, or start the dashboard with `--scores DIR`."
+            f"No scored files in the scores folder '{scores_dir().name}'. Score a "
+            "file with `anomaly-gan score --model MODEL --data FILE --out "
+            f"{scores_dir().name}/batch.csv`, or start the dashboard with `--scores DIR`."
         )
         return None
     names = [p.name for p in files]

@@ -13,7 +13,7 @@ reg = registry()
 versions = reg.versions()
 if not versions:
     st.info(
-        f"The registry {reg.root} holds no version yet: `anomaly-gan train ... --register --promote` adds one."
+        f"The registry '{reg.root.name}' holds no version yet: `anomaly-gan train ... --register --promote` adds one."
     )
 else:
     table = pd.DataFrame(

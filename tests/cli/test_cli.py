@@ -410,13 +410,32 @@ def test_console_script_help_and_exit_codes(tmp_path):
         (["--auth", "secret", "--secret-file", "nope.txt"], "cannot be read"),
         (["--auth", "secret", "--secret-file", "short.txt"], "at least 12 characters"),
         (["--max-upload-mb", "0"], "--max-upload-mb: expected a positive integer"),
+        # issue 15, case 10: started, then showed a traceback on every page
+        (
+            ["--auth", "oidc"],
+            "--auth oidc: expected redirect_uri, cookie_secret, client_id, "
+            "client_secret, server_metadata_url in the [auth] section of",
+        ),
+        (
+            ["--auth", "oidc", "--partial-secrets"],
+            "--auth oidc: expected client_id, client_secret, server_metadata_url in "
+            "the [auth] section of",
+        ),
     ],
 )
 def test_dashboard_refuses_unsafe_settings_before_starting(
     tmp_path, monkeypatch, capsys, extra, message
 ):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     (tmp_path / "short.txt").write_text("abc\n")
+    if "--partial-secrets" in extra:
+        extra = [e for e in extra if e != "--partial-secrets"]
+        (tmp_path / ".streamlit").mkdir()
+        (tmp_path / ".streamlit" / "secrets.toml").write_text(
+            '[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\n'
+            'cookie_secret = "0123456789abcdef"\n'
+        )
     assert main(["dashboard", *extra]) == 2
     err = capsys.readouterr().err
     assert message in err
@@ -528,3 +547,12 @@ def test_train_warns_of_a_column_numeric_in_the_model_in_service(
         "inferred": True,
         "n_categories": 1,
     } in schema
+
+
+def test_complete_oidc_settings_pass_the_check(tmp_path):
+    from anomaly_gan.commands import OIDC_KEYS, _check_oidc_settings
+
+    (tmp_path / "home" / ".streamlit").mkdir(parents=True)
+    keys = "\n".join(f'{key} = "x"' for key in OIDC_KEYS)
+    (tmp_path / "home" / ".streamlit" / "secrets.toml").write_text(f"[auth]\n{keys}\n")
+    _check_oidc_settings(tmp_path / "project", tmp_path / "home")  # no error

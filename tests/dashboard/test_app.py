@@ -57,6 +57,9 @@ def test_every_page_says_what_to_do_when_empty(env, name):
         assert "holds no version yet" in text
     else:
         assert "No scored files in" in text and "anomaly-gan score" in text
+    # Issue 15, case 10: no server path reaches the browser.
+    shown = " ".join(e.value for e in [*at.info, *at.error, *at.warning, *at.markdown])
+    assert str(env) not in shown
 
 
 @UNSEEN_OK

@@ -37,6 +37,7 @@ from anomaly_gan.exceptions import BadRowsError, DataError, SchemaError
 from anomaly_gan.io import TableBatch, atomic_write, iter_batches, table_format
 from anomaly_gan.preprocessing import TransformReport
 from anomaly_gan.schema import NUMERIC, RowIssues
+from anomaly_gan.scored_meta import sidecar_path, with_meta, write_sidecar
 from anomaly_gan.scoring import Scores, top_features
 
 logger = logging.getLogger(__name__)
@@ -313,6 +314,9 @@ class ScoreJob:
         Rows per batch (memory grows with it; about 100,000 is a good default).
     progress : callable, optional
         Called after each batch with the running summary.
+    meta : dict, optional
+        How the file was scored (``scored_meta.scoring_meta``): kept in the
+        Parquet schema, or beside a CSV as ``OUT.meta.json``.
     """
 
     detector: GANomalyDetector
@@ -327,6 +331,7 @@ class ScoreJob:
     fail_on_bad_rows: bool = False
     batch_rows: int = 100_000
     progress: Callable[[ScoreSummary], None] | None = None
+    meta: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -344,7 +349,7 @@ class ScoreJob:
     def run(self) -> ScoreSummary:
         """Run the job; on any error nothing is left under the output names."""
         started = time.perf_counter()
-        _remove_stale_temporaries(self.out, self.rejected_path)
+        _remove_stale_temporaries(self.out, self.rejected_path, sidecar_path(self.out))
         model_cols = set(self.detector.preprocessor_.required_columns_)
         wanted = [
             *(self.id_cols or self.detector.config_.id_cols or ()),
@@ -362,7 +367,7 @@ class ScoreJob:
             with tmp_rej.open("w", newline="") as rej_fh:
                 rejected_writer = csv.writer(rej_fh)
                 rejected_writer.writerow(["source", "row", "reason"])
-                writer = _TableWriter(tmp_out, self.kind)
+                writer = _TableWriter(tmp_out, self.kind, self.meta)
                 try:
                     pool = pa.default_memory_pool()
                     for scored in _pipeline(batches, self._score_batch):
@@ -381,6 +386,8 @@ class ScoreJob:
                 self.rejected_path.unlink(missing_ok=True)
             else:
                 self.summary.rejected_output = str(self.rejected_path)
+        if self.kind == "csv":
+            write_sidecar(self.out, self.meta)
         self.summary.seconds = time.perf_counter() - started
         self.summary.rows_per_s = self.summary.rows_in / max(self.summary.seconds, 1e-9)
         self.summary.output = str(self.out)
@@ -435,15 +442,20 @@ class ScoreJob:
 class _TableWriter:
     """Appends Arrow tables to one CSV or Parquet file with a fixed schema."""
 
-    def __init__(self, path: Path, kind: str) -> None:
+    def __init__(
+        self, path: Path, kind: str, meta: dict[str, Any] | None = None
+    ) -> None:
         self.path = path
         self.kind = kind
+        self.meta = meta
         self.schema: pa.Schema | None = None
         self._writer: Any = None
 
     def write(self, table: pa.Table) -> None:
         if self.schema is None:
             self.schema = _stable_schema(table.schema)
+            if self.kind != "csv":
+                self.schema = with_meta(self.schema, self.meta)
             if self.kind == "csv":
                 self._writer = pacsv.CSVWriter(str(self.path), self.schema)
             else:

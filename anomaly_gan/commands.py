@@ -196,13 +196,48 @@ def _load_model(args: argparse.Namespace) -> Any:
 
 def _threshold(det: Any, args: argparse.Namespace) -> float | None:
     """--fpr, then --threshold, then the registry's operating point, else the model's."""
+    return _threshold_and_source(det, args)[0]
+
+
+def _threshold_and_source(
+    det: Any, args: argparse.Namespace
+) -> tuple[float | None, str]:
+    """Return the run's threshold (None: the model's) and where it comes from."""
     from anomaly_gan.registry import operating_threshold
 
     if args.fpr is not None:
-        return float(det.threshold_for_fpr(args.fpr))
+        return float(det.threshold_for_fpr(args.fpr)), f"--fpr {args.fpr:g}"
     if args.threshold is not None:
-        return float(args.threshold)
-    return operating_threshold(args.model, args.registry)
+        return float(args.threshold), "--threshold"
+    point = operating_threshold(args.model, args.registry)
+    if point is not None:
+        return point, "registry operating point"
+    return None, "model"
+
+
+def _scoring_meta(det: Any, args: argparse.Namespace) -> tuple[float | None, Any]:
+    """Return the run's threshold and the record the scored file carries about it."""
+    from anomaly_gan._version import __version__
+    from anomaly_gan.registry import REF_PREFIX, ModelRegistry, default_root
+    from anomaly_gan.scored_meta import scoring_meta
+
+    threshold, source = _threshold_and_source(det, args)
+    version = None
+    if str(args.model).startswith(REF_PREFIX):
+        ref = str(args.model)[len(REF_PREFIX) :]
+        version = ModelRegistry(default_root(args.registry)).resolve(ref)
+    # The false-positive rate is known for the model's threshold and for --fpr;
+    # a typed threshold or an operating point has none of its own.
+    rate = {"model": det.config_.target_fpr}.get(source, args.fpr)
+    meta = scoring_meta(
+        threshold=det.threshold_ if threshold is None else threshold,
+        threshold_source=source,
+        model=str(args.model),
+        model_version=version,
+        target_fpr=rate,
+        version=__version__,
+    )
+    return threshold, meta
 
 
 def run_score(args: argparse.Namespace) -> int:
@@ -235,9 +270,11 @@ def run_score(args: argparse.Namespace) -> int:
         if args.heatmaps or _image_model(args):
             msg = "--engine dask: scores tables; image models score with --engine local"
             raise ConfigError(msg)
+        threshold, meta = _scoring_meta(_load_model(args), args)
         return run_score_dask(
             args,
-            threshold=_threshold(_load_model(args), args),
+            threshold=threshold,
+            meta=meta,
             progress=_Progress(quiet=args.quiet),
             report=_report_scoring,
         )
@@ -258,6 +295,7 @@ def run_score(args: argparse.Namespace) -> int:
         raise ConfigError(msg)
     sources = expand_sources(args.data)
     det = _load_model(args)
+    threshold, meta = _scoring_meta(det, args)
     progress = _Progress(quiet=args.quiet)
     job = ScoreJob(
         det,
@@ -267,11 +305,12 @@ def run_score(args: argparse.Namespace) -> int:
         id_cols=args.id_cols,
         keep_cols=args.keep_cols,
         top_k=args.top_k,
-        threshold=_threshold(det, args),
+        threshold=threshold,
         label_col=args.label_col,
         fail_on_bad_rows=args.fail_on_bad_rows,
         batch_rows=args.batch_rows,
         progress=progress.update,
+        meta=meta,
     )
     try:
         summary = job.run()

@@ -39,6 +39,7 @@ from anomaly_gan.detector import GANomalyDetector
 from anomaly_gan.exceptions import AnomalyGanError, ConfigError, DataError
 from anomaly_gan.io import atomic_write
 from anomaly_gan.partitions import Piece, plan_pieces, read_piece
+from anomaly_gan.scored_meta import with_meta
 
 INSTALL_HINT = "pip install 'anomaly-gan[dask]'"
 _SUMMARY_COLUMNS = {
@@ -86,8 +87,8 @@ class DaskScoreJob:
         Torch threads per local worker process (one task runs at a time).
     partition_bytes : int
         Input bytes per partition (CSV bytes, or uncompressed Parquet row groups).
-    id_cols, keep_cols, top_k, threshold, label_col, fail_on_bad_rows
-        As for ``batch.ScoreJob``.
+    id_cols, keep_cols, top_k, threshold, label_col, fail_on_bad_rows, meta
+        As for ``batch.ScoreJob`` (``meta`` goes into every part's schema).
     progress : callable, optional
         Called after each finished partition with the running summary.
     """
@@ -106,6 +107,7 @@ class DaskScoreJob:
     label_col: str | None = None
     fail_on_bad_rows: bool = False
     progress: Callable[[ScoreSummary], None] | None = None
+    meta: dict[str, Any] | None = None
     summary: ScoreSummary = field(init=False)
 
     def __post_init__(self) -> None:
@@ -154,6 +156,7 @@ class DaskScoreJob:
                 threshold=self.threshold,
                 label_col=self.label_col,
                 fail_on_bad_rows=self.fail_on_bad_rows,
+                meta=self.meta,
             )
             rows = self._compute(pieces, task, first.frame.iloc[:0])
             self._collect(rows, pieces)
@@ -284,6 +287,7 @@ class _PartScorer:
     threshold: float | None
     label_col: str | None
     fail_on_bad_rows: bool
+    meta: dict[str, Any] | None = None
 
     def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
         from anomaly_gan.io import TableBatch
@@ -317,7 +321,8 @@ class _PartScorer:
         target = staging / f"part-{info['piece']:05d}.parquet"
         with atomic_write(target) as tmp:
             table = scored.table
-            pq.write_table(table.cast(_stable_schema(table.schema)), tmp)
+            schema = with_meta(_stable_schema(table.schema), self.meta)
+            pq.write_table(table.cast(schema), tmp)
         report = {
             "unseen": dict(scored.report.unseen),
             "imputed": dict(scored.report.imputed),

@@ -31,13 +31,15 @@ def run_score_dask(
     args: argparse.Namespace,
     *,
     threshold: float | None,
+    meta: dict[str, Any] | None = None,
     progress: Any,
     report: Callable[[Any, argparse.Namespace], None],
 ) -> int:
     """``score --engine dask``: partitions on a Dask cluster into a Parquet folder.
 
     ``threshold`` is the run's threshold as ``commands`` resolved it (None: the
-    model's); ``progress`` and ``report`` are the single-machine job's.
+    model's) and ``meta`` the record every part carries about it; ``progress``
+    and ``report`` are the single-machine job's.
     """
     from anomaly_gan.dask_scoring import DaskScoreJob, require_dask
     from anomaly_gan.io import expand_sources
@@ -73,6 +75,7 @@ def run_score_dask(
         label_col=args.label_col,
         fail_on_bad_rows=args.fail_on_bad_rows,
         progress=progress.update,
+        meta=meta,
     )
     try:
         summary = job.run()

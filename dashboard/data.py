@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from anomaly_gan.registry import ModelRegistry, default_root
+from anomaly_gan.scored_meta import read_meta
 from anomaly_gan.verdicts import VerdictStore
 
 SCORE_COLUMNS = (
@@ -78,6 +80,46 @@ def load_scores(path: str, mtime: float) -> pd.DataFrame:
         msg = f"file '{file.name}': not a scored file (expected anomaly_score and is_anomaly columns)"
         raise ValueError(msg)
     return frame
+
+
+@st.cache_data(show_spinner=False)
+def _scored_meta(path: str, mtime: float) -> dict[str, Any] | None:
+    return read_meta(confined(Path(path)))
+
+
+def batch_threshold(path: Path, frame: pd.DataFrame) -> tuple[float | None, str]:
+    """The threshold the batch was scored at, and a line saying where it comes from.
+
+    Files scored since 0.5 record it (``anomaly_gan.scored_meta``); for older
+    files it is not known: the lowest flagged score stands in when something is
+    flagged, else there is none (None).
+    """
+    meta = _scored_meta(str(path), path.stat().st_mtime)
+    if meta is not None and meta.get("threshold") is not None:
+        rate = meta.get("target_fpr")
+        version = meta.get("model_version")
+        source = str(meta.get("threshold_source", "model"))
+        how = {
+            "model": "the model's own",
+            "registry operating point": "the registry's operating point",
+        }.get(source, f"given by {source}")
+        details = [how]
+        if rate is not None:
+            details.append(f"target false-positive rate {rate:g}")
+        details.append(
+            f"model {meta.get('model', '?')}"
+            + (f" version {version}" if version is not None else "")
+        )
+        return float(meta["threshold"]), (
+            f"threshold {float(meta['threshold']):.4f} ({'; '.join(details)})"
+        )
+    flagged = frame.loc[frame["is_anomaly"] == 1, "anomaly_score"]
+    if len(flagged):
+        return float(flagged.min()), (
+            "the file records no threshold (scored before 0.5): the lowest "
+            "flagged score stands in for it"
+        )
+    return None, "the file records no threshold (scored before 0.5) and flags nothing"
 
 
 def id_column(frame: pd.DataFrame) -> str | None:

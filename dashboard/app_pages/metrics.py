@@ -16,7 +16,14 @@ from anomaly_gan.evaluation import (
     rank_metrics,
 )
 from auth import analyst_name
-from data import batch_id, choose_batch, id_column, registry, verdict_store
+from data import (
+    batch_id,
+    batch_threshold,
+    choose_batch,
+    id_column,
+    registry,
+    verdict_store,
+)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -142,11 +149,9 @@ if chosen is not None:
     else:
         st.caption(f"Labels from {source}.")
         low, high = float(scores.min()), float(scores.max())
-        default = (
-            float(frame.loc[frame["is_anomaly"] == 1, "anomaly_score"].min())
-            if frame["is_anomaly"].any()
-            else high
-        )
+        recorded, origin = batch_threshold(path, frame)
+        default = high if recorded is None else recorded
+        st.caption(f"Starts at the batch's {origin}.")
         mode = st.radio(
             "Operating point",
             ["threshold", "target false-positive rate"],
@@ -154,8 +159,16 @@ if chosen is not None:
             key="mode",
         )
         if mode == "threshold":
+            # A fine step, so that the starting value is the batch's threshold
+            # itself and the counts agree with the Overview's.
             threshold = st.slider(
-                "Threshold", low, high, min(max(default, low), high), key="threshold"
+                "Threshold",
+                min(low, default),
+                max(high, default),
+                default,
+                step=max((high - low) / 10_000, 1e-9),
+                format="%.4f",
+                key="threshold",
             )
         else:
             target = st.slider(

@@ -4,18 +4,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from data import choose_batch, id_column
+from data import batch_threshold, choose_batch, id_column
 
 st.title("Overview")
 chosen = choose_batch()
 if chosen is not None:
     path, frame = chosen
     flagged = frame[frame["is_anomaly"] == 1]
-    threshold = (
-        float(flagged["anomaly_score"].min())
-        if len(flagged)
-        else float(frame["anomaly_score"].max())
-    )
+    threshold, origin = batch_threshold(path, frame)
     cols = st.columns(4)
     cols[0].metric("Rows", f"{len(frame):,}")
     cols[1].metric("Flagged", f"{len(flagged):,}")
@@ -24,7 +20,9 @@ if chosen is not None:
         "Scored",
         pd.Timestamp(path.stat().st_mtime, unit="s").strftime("%Y-%m-%d %H:%M"),
     )
-    st.caption(f"File: {path.name} · id column: {id_column(frame) or 'none'}")
+    st.caption(
+        f"File: {path.name} · id column: {id_column(frame) or 'none'} · {origin}"
+    )
     sample = (
         frame[["anomaly_score"]].sample(min(len(frame), 20_000), random_state=0)
         if len(frame)
@@ -38,12 +36,15 @@ if chosen is not None:
             alt.Y("count()", title="rows"),
         )
     )
-    rule = (
-        alt.Chart(pd.DataFrame({"threshold": [threshold]}))
-        .mark_rule(color="red")
-        .encode(x="threshold:Q")
-    )
-    st.altair_chart(hist + rule, width="stretch")
+    if threshold is None:  # no line rather than a wrong one
+        st.altair_chart(hist, width="stretch")
+    else:
+        rule = (
+            alt.Chart(pd.DataFrame({"threshold": [threshold]}))
+            .mark_rule(color="red")
+            .encode(x="threshold:Q")
+        )
+        st.altair_chart(hist + rule, width="stretch")
     stamps = [
         c
         for c in frame.columns

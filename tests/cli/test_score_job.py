@@ -107,7 +107,11 @@ def test_a_killed_run_leaves_no_output_and_a_rerun_completes(
     assert not (tmp_path / "out.csv.rejected.csv").exists()
     # A re-run cleans the dead run's temporary file and writes the complete output.
     assert subprocess.run(argv, capture_output=True, check=False).returncode == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    # The scores and the record of how they were scored; nothing else.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "out.csv",
+        "out.csv.meta.json",
+    ]
     first = out.read_bytes()
     assert subprocess.run(argv, capture_output=True, check=False).returncode == 0
     assert out.read_bytes() == first
@@ -198,3 +202,107 @@ def test_fpr_override_uses_the_held_out_normal_scores(
         "false-positive rate: expected a number in (0, 1), found 2.0"
         in capsys.readouterr().err
     )
+
+
+def test_scored_files_record_the_threshold_they_were_scored_at(tmp_path, monkeypatch):
+    # Issue 15, case 12: pages guessed the threshold from the flags.
+    import json
+
+    import pyarrow.parquet as pq
+
+    from anomaly_gan.cli import main
+    from anomaly_gan.datasets import make_transactions
+    from anomaly_gan.scored_meta import read_meta
+
+    from .test_cli import TRAIN_ARGS
+
+    monkeypatch.chdir(tmp_path)
+    make_transactions(800, fraud_rate=0.0, random_state=0).to_csv("t.csv", index=False)
+    make_transactions(300, fraud_rate=0.05, random_state=1).to_csv("f.csv", index=False)
+    reg = ["--registry", "reg"]
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                "t.csv",
+                "--out",
+                "m",
+                *TRAIN_ARGS,
+                *reg,
+                "--register",
+                "--promote",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "score",
+                "--model",
+                "registry:production",
+                "--data",
+                "f.csv",
+                "--out",
+                "a.parquet",
+                "--quiet",
+                *reg,
+            ]
+        )
+        == 0
+    )
+    meta = read_meta(tmp_path / "a.parquet")
+    assert meta == json.loads(pq.read_schema("a.parquet").metadata[b"anomaly_gan"])
+    model_threshold = json.loads((tmp_path / "m" / "scorer.json").read_text())[
+        "threshold"
+    ]
+    assert meta["threshold"] == model_threshold
+    assert meta["threshold_source"] == "model"
+    assert (meta["model"], meta["model_version"], meta["target_fpr"]) == (
+        "registry:production",
+        1,
+        0.01,
+    )
+    assert (
+        main(
+            [
+                "score",
+                "--model",
+                "m",
+                "--data",
+                "f.csv",
+                "--out",
+                "b.csv",
+                "--threshold",
+                "0.25",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    meta = json.loads((tmp_path / "b.csv.meta.json").read_text())
+    assert (meta["threshold"], meta["threshold_source"], meta["target_fpr"]) == (
+        0.25,
+        "--threshold",
+        None,
+    )
+    assert (
+        main(
+            [
+                "score",
+                "--model",
+                "m",
+                "--data",
+                "f.csv",
+                "--out",
+                "b.csv",
+                "--fpr",
+                "0.05",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    meta = read_meta(tmp_path / "b.csv")
+    assert (meta["threshold_source"], meta["target_fpr"]) == ("--fpr 0.05", 0.05)

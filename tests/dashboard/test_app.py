@@ -381,3 +381,54 @@ def test_a_signed_in_analyst_cannot_save_verdicts_under_another_name(
     assert not at.exception
     audit = VerdictStore(env / "verdicts.db").audit()
     assert set(audit["analyst"]) == {"bob"}
+
+
+@pytest.mark.filterwarnings("ignore:.*unseen in training")
+def test_overview_and_metrics_agree_on_the_batch_threshold(env, fitted, tx_test):
+    # Issue 15, cases 12-13: Overview counted the file's flags while Metrics
+    # started its slider at the lowest flagged score rounded to 2 decimals.
+    from anomaly_gan.batch import ScoreJob
+    from anomaly_gan.scored_meta import scoring_meta
+
+    data = env / "fresh.csv"
+    tx_test.to_csv(data, index=False)
+    threshold = float(np.quantile(fitted.decision_function(tx_test), 0.97)) + 1e-4
+    meta = scoring_meta(
+        threshold=threshold,
+        threshold_source="--threshold",
+        model="m",
+        model_version=None,
+        target_fpr=None,
+        version="test",
+    )
+    ScoreJob(
+        fitted,
+        [data],
+        env / "scores" / "day1.csv",
+        keep_cols=["is_fraud"],
+        threshold=threshold,
+        meta=meta,
+    ).run()
+    overview = page("overview")
+    flagged = int(overview.metric[1].value.replace(",", ""))
+    assert any(
+        f"threshold {threshold:.4f} (given by --threshold; model m)" in c.value
+        for c in overview.caption
+    )
+    metrics = page("metrics")
+    line = [c.value for c in metrics.caption if c.value.startswith("At this threshold")]
+    assert line == [f"At this threshold {flagged:,} events are flagged."]
+    assert metrics.slider(key="threshold").value == pytest.approx(threshold)
+
+
+@pytest.mark.filterwarnings("ignore:.*unseen in training")
+def test_a_batch_without_a_recorded_threshold_that_flags_nothing_draws_no_line(
+    env, fitted, tx_test
+):
+    scored = score_frame(fitted, tx_test.head(50), threshold=1e9)
+    scored.to_csv(env / "scores" / "quiet.csv", index=False)
+    overview = page("overview")
+    assert any(
+        "records no threshold (scored before 0.5) and flags nothing" in c.value
+        for c in overview.caption
+    )

@@ -242,6 +242,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         result = trainer.fit(encoded[train_idx], encoded[val_idx], resume=resume)
         self.generator_, self.discriminator_ = result.generator, result.discriminator
         self.history_ = result.history
+        self.step_history_ = result.steps
         self.best_epoch_ = result.best_epoch
         reference = self._pick_reference(train_idx)
         self.knn_views_ = KnnViews.fit(
@@ -553,7 +554,11 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
                 "threshold": float(self.threshold_),
                 "threshold_method": self.config_.threshold_method,
             },
-            "history": {"epochs": self.history_, "best_epoch": self.best_epoch_},
+            "history": {
+                "epochs": self.history_,
+                "best_epoch": self.best_epoch_,
+                "steps": getattr(self, "step_history_", []),
+            },
             "metadata": {
                 "anomaly_gan_version": __version__,
                 "format_version": FORMAT_VERSION,
@@ -625,6 +630,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         det.generator_ = gen.to(det.device_).eval()
         det.discriminator_ = disc.to(det.device_).eval()
         det.history_ = parts["history"]["epochs"]
+        det.step_history_ = parts["history"].get("steps", [])
         det.best_epoch_ = int(parts["history"]["best_epoch"])
         det.metadata_ = parts["metadata"]
         det.fingerprint_ = parts["metadata"].get("training_fingerprint", "")

@@ -200,6 +200,7 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
         result = trainer.fit(pixels[train_idx], pixels[val_idx], resume=resume)
         self.generator_, self.discriminator_ = result.generator, result.discriminator
         self.history_ = result.history
+        self.step_history_ = result.steps
         self.best_epoch_ = result.best_epoch
         reference = train_idx
         if len(reference) > self.knn_reference_rows:
@@ -471,7 +472,11 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
                 "threshold": float(self.threshold_),
                 "threshold_method": self.threshold_method,
             },
-            "history": {"epochs": self.history_, "best_epoch": self.best_epoch_},
+            "history": {
+                "epochs": self.history_,
+                "best_epoch": self.best_epoch_,
+                "steps": getattr(self, "step_history_", []),
+            },
             "metadata": {
                 "anomaly_gan_version": __version__,
                 "format_version": FORMAT_VERSION,
@@ -528,6 +533,7 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
         det.discriminator_ = disc.to(det.device_).eval()
         det.knn_reference_ = tensors["knn_reference"].numpy().astype(np.float32)
         det.history_ = parts["history"]["epochs"]
+        det.step_history_ = parts["history"].get("steps", [])
         det.best_epoch_ = int(parts["history"]["best_epoch"])
         det.metadata_ = parts["metadata"]
         det.decision_scores_ = tensors["decision_scores"].numpy().astype(np.float64)

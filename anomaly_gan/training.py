@@ -37,6 +37,7 @@ CHECKPOINT_NAME = "checkpoint.pt"
 _D_COLLAPSE = 1e-5  # GANomaly re-initialises D when its loss falls below this
 _SCORE_BATCH = 8192
 _PARTS = ("g_loss", "d_loss", "adversarial", "contextual", "encoder")
+_STEP_POINTS = 100  # logged points per training run
 
 
 def resolve_device(device: str) -> torch.device:
@@ -68,6 +69,9 @@ class TrainResult:
     history: list[dict[str, float]]
     best_epoch: int
     resumed_from: int | None = None
+    # Losses every few steps (about _STEP_POINTS per run): a short run of one
+    # or a few epochs still draws a curve.
+    steps: list[dict[str, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -151,6 +155,7 @@ class GanTrainer:
         }
         start_epoch = 0
         resumed_from = None
+        steps: list[dict[str, float]] = []
         if resume:
             state = self._load_checkpoint()
             if state is not None:
@@ -161,23 +166,27 @@ class GanTrainer:
                 shuffle.set_state(state["shuffle_rng"])
                 torch.set_rng_state(state["torch_rng"])
                 history = list(state["history"])
+                steps = [dict(s) for s in state.get("steps", [])]
                 best = dict(state["best"])
                 start_epoch = int(state["epoch"]) + 1
                 resumed_from = int(state["epoch"])
                 logger.info("resumed from the checkpoint of epoch %d", resumed_from + 1)
         self._scaler = self._make_scaler()
-        step = self._step
+        step_fn = self._step
         batch_size = self.sizes.batch_size
         gen_t, disc_t = gen, disc
         if rank.active:
             # Wrapped after a resume's load: DDP starts every rank from rank 0's state.
             ddp.ensure_process_group(self.device)
             gen_t, disc_t = ddp.wrap(gen, self.device), ddp.wrap(disc, self.device)
-            step = self._step_ddp
+            step_fn = self._step_ddp
             batch_size = max(2, -(-batch_size // rank.world_size))
         x_train = torch.as_tensor(train, dtype=torch.float32)
         x_val = torch.as_tensor(val, dtype=torch.float32)
         epochs = range(start_epoch, self.sizes.epochs)
+        per_epoch = max(1, -(-x_train.shape[0] // batch_size))
+        log_every = max(1, (per_epoch * self.sizes.epochs) // _STEP_POINTS)
+        step = start_epoch * per_epoch
         bar = _progress(epochs, self.verbose if rank.primary else 0)
         for epoch in bar:
             started = time.perf_counter()
@@ -200,12 +209,21 @@ class GanTrainer:
             # Batch norm needs 2+ rows per batch: drop a trailing single row.
             for batch_idx in _batches(order, batch_size):
                 x = x_train[batch_idx].to(self.device, non_blocking=True)
-                parts = step(gen_t, disc_t, opt_g, opt_d, x)
+                parts = step_fn(gen_t, disc_t, opt_g, opt_d, x)
                 if rank.active:  # every rank then takes the same collapse decision
                     parts = ddp.mean_over_ranks(parts, self.device)
                 for key, value in parts.items():
                     sums[key] += value
                 n_batches += 1
+                step += 1
+                if step % log_every == 0:
+                    steps.append(
+                        {
+                            "step": float(step),
+                            "g_loss": parts["g_loss"],
+                            "d_loss": parts["d_loss"],
+                        }
+                    )
                 if parts["d_loss"] < _D_COLLAPSE:
                     _reset_parameters(disc)
             if rank.active:  # batch-norm statistics: rank 0's, everywhere
@@ -233,14 +251,16 @@ class GanTrainer:
                 )
             if self.checkpoint_dir is not None and rank.primary:
                 self._save_checkpoint(
-                    epoch, gen, disc, opt_g, opt_d, shuffle, history, best
+                    epoch, gen, disc, opt_g, opt_d, shuffle, history, best, steps
                 )
         if best["gen"] is not None:
             gen.load_state_dict(best["gen"])
             disc.load_state_dict(best["disc"])
         gen.eval()
         disc.eval()
-        return TrainResult(gen, disc, history, int(best["epoch"]) + 1, resumed_from)
+        return TrainResult(
+            gen, disc, history, int(best["epoch"]) + 1, resumed_from, steps
+        )
 
     # ----------------------------------------------------------------- steps
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
@@ -396,6 +416,7 @@ class GanTrainer:
         shuffle: torch.Generator,
         history: list[dict[str, float]],
         best: dict[str, Any],
+        steps: list[dict[str, float]],
     ) -> None:
         assert self.checkpoint_dir is not None
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
@@ -410,6 +431,7 @@ class GanTrainer:
             "torch_rng": torch.get_rng_state(),
             "history": history,
             "best": best,
+            "steps": steps,
         }
         target = self.checkpoint_dir / CHECKPOINT_NAME
         tmp = target.with_suffix(".pt.tmp")

@@ -146,3 +146,23 @@ def test_a_step_updates_like_the_generator_then_the_discriminator():
             ours.state_dict().items(), ref.state_dict().items(), strict=True
         ):
             torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_a_one_epoch_run_logs_losses_every_few_steps(tmp_path):
+    # Issue 15, case 14: per-epoch history drew no curve for one-epoch models.
+    import json
+
+    import numpy as np
+
+    from anomaly_gan import GANomalyDetector
+
+    X = np.random.default_rng(0).normal(size=(3_000, 5))
+    det = GANomalyDetector(epochs=1, batch_size=32, random_state=0).fit(X)
+    assert len(det.history_) == 1
+    steps = det.step_history_
+    assert 80 <= len(steps) <= 100  # about 100 points over the 85 steps
+    assert [s["step"] for s in steps] == sorted({s["step"] for s in steps})
+    assert all(np.isfinite([s["g_loss"], s["d_loss"]]).all() for s in steps)
+    saved = json.loads((det.save(tmp_path / "m") / "history.json").read_text())
+    assert saved["steps"] == steps
+    assert GANomalyDetector.load(tmp_path / "m").step_history_ == steps

@@ -55,15 +55,29 @@ else:
         [v["version"] for v in versions][::-1],
         key="version",
     )
-    history = json.loads((reg.model_path(chosen) / "history.json").read_text())[
-        "epochs"
-    ]
-    curves = pd.DataFrame(history)[["epoch", "g_loss", "d_loss"]].melt(
-        "epoch", var_name="loss", value_name="value"
+    history = json.loads((reg.model_path(chosen) / "history.json").read_text())
+    # Losses every few steps (since 0.5) draw a curve even for a one-epoch model;
+    # older models have one point per epoch.
+    points, axis = (
+        (history["steps"], "step")
+        if history.get("steps")
+        else (history["epochs"], "epoch")
+    )
+    curves = pd.DataFrame(points)[[axis, "g_loss", "d_loss"]].melt(
+        axis, var_name="loss", value_name="value"
     )
     st.altair_chart(
-        alt.Chart(curves).mark_line().encode(x="epoch:Q", y="value:Q", color="loss:N"),
+        alt.Chart(curves)
+        .mark_line(point=len(curves) < 20)
+        .encode(x=f"{axis}:Q", y="value:Q", color="loss:N"),
         width="stretch",
+    )
+    st.caption(
+        f"Generator and discriminator losses per {'logged step' if axis == 'step' else 'epoch'}; "
+        f"kept epoch {history.get('best_epoch')} (lowest validation loss "
+        f"{min(e['val_loss'] for e in history['epochs']):.3f})."
+        if history["epochs"]
+        else "No training history recorded."
     )
     runs = reg.run_reports()
     st.subheader("Retraining runs")

@@ -147,6 +147,7 @@ def test_models_page_lists_versions_and_loss_curves(loaded):
     assert versions["version"].tolist() == [1]
     assert versions["aliases"].tolist() == ["production"]
     assert len(at.get("vega_lite_chart")) == 1
+    assert any("losses per logged step" in c.value for c in at.caption)
 
 
 @UNSEEN_OK

@@ -43,6 +43,15 @@ def signed_in() -> bool:
     return True
 
 
+def analyst_field(key: str) -> str:
+    """The analyst for a verdict: the signed-in name, else a field to type one in."""
+    if mode() == "none":
+        return str(st.text_input("Analyst", value=analyst_name(), key=key))
+    name = analyst_name()  # signed in: not a field anyone can change
+    st.markdown(f"Analyst: **{name}** (signed in)")
+    return name
+
+
 def analyst_name() -> str:
     """Who is signed in: the OIDC e-mail or the name given with the secret."""
     email = getattr(st.user, "email", None) if mode() == "oidc" else None

@@ -122,6 +122,23 @@ def batch_threshold(path: Path, frame: pd.DataFrame) -> tuple[float | None, str]
     return None, "the file records no threshold (scored before 0.5) and flags nothing"
 
 
+TIME_COLUMNS = ("timestamp", "time", "event_time", "ts")
+
+
+def time_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns that hold the events' times, by their usual names."""
+    return [c for c in frame.columns if str(c).lower() in TIME_COLUMNS]
+
+
+def event_label(row: pd.Series, column: str) -> str:
+    """One line naming an event: id, score, time and top reason."""
+    parts = [str(row[column]), f"score {float(row['anomaly_score']):.2f}"]
+    parts += [str(row[c]) for c in time_columns(row.to_frame().T)]
+    if "feature_1" in row.index and pd.notna(row["feature_1"]):
+        parts.append(f"top reason {row['feature_1']}")
+    return " · ".join(parts)
+
+
 def id_column(frame: pd.DataFrame) -> str | None:
     """The event id column: the first column, when it is not a score column."""
     first = str(frame.columns[0])

@@ -4,6 +4,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from anomaly_gan.verdicts import VERDICTS
+from auth import analyst_field
 from data import (
     UNREVIEWED,
     batch_id,
@@ -11,7 +13,9 @@ from data import (
     filter_columns,
     id_column,
     similar_reviewed,
+    time_columns,
     verdict_column,
+    verdict_store,
 )
 
 PAGE_SIZE = 50
@@ -71,7 +75,22 @@ if chosen is not None:
         start = (int(page) - 1) * PAGE_SIZE
         st.caption(f"{len(shown):,} flagged events match; page {page} of {pages}")
         view = shown.iloc[start : start + PAGE_SIZE]
-        st.dataframe(view, hide_index=True, key="flagged_table")
+        # A readable default: who, when, how anomalous, why, the verdict and the
+        # kept categories; the rest on demand.
+        reasons = [f"feature_{k}" for k in (1, 2, 3) if f"feature_{k}" in view.columns]
+        default = [
+            c
+            for c in [column, *time_columns(view), "anomaly_score", *reasons, "verdict"]
+            if c and c in view.columns
+        ]
+        default += [c for c in categories if c not in default]
+        chosen_cols = st.multiselect(
+            "Columns",
+            list(view.columns),
+            default=list(dict.fromkeys(default)),
+            key="flag_columns",
+        )
+        st.dataframe(view[chosen_cols or default], hide_index=True, key="flagged_table")
         if column and len(view):
             event = st.selectbox(
                 "Event detail", view[column].astype(str).tolist(), key="event"
@@ -94,12 +113,42 @@ if chosen is not None:
                 .encode(x="share of residual:Q", y=alt.Y("feature:N", sort="-x")),
                 width="stretch",
             )
-            comps = {
-                c: float(row[c])
+            comps = [
+                c
                 for c in ("score_recon", "score_latent", "score_disc", "score_knn")
                 if c in row.index
-            }
-            st.write("Score components:", comps)
+            ]
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "component": [c.removeprefix("score_") for c in comps],
+                        "normalised value": [f"{float(row[c]):.3g}" for c in comps],
+                    }
+                ),
+                hide_index=True,
+                key="components_table",
+            )
+            st.caption(
+                f"anomaly score {float(row['anomaly_score']):.3g}; components are "
+                "distances from normal rows in robust units (docs/model.md)"
+            )
+            with st.form("detail_verdict_form"):
+                st.markdown(f"**Verdict on {event}** (now: {row['verdict']})")
+                analyst = analyst_field("detail_analyst")
+                verdict = st.radio(
+                    "Verdict", VERDICTS, horizontal=True, key="detail_verdict"
+                )
+                note = st.text_input("Note", key="detail_note")
+                if st.form_submit_button("Save verdict", key="detail_save"):
+                    if not analyst.strip():
+                        st.error(
+                            "Enter your name first: every verdict records who set it."
+                        )
+                    else:
+                        verdict_store().set_verdicts(
+                            batch, [event], verdict, analyst=analyst, note=note
+                        )
+                        st.success(f"Saved '{verdict}' for {event}.")
             st.subheader("Similar reviewed events")
             similar = similar_reviewed(row, frame, batch)
             if similar.empty:

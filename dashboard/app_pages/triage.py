@@ -3,8 +3,8 @@
 import streamlit as st
 
 from anomaly_gan.verdicts import VERDICTS
-from auth import analyst_name, mode
-from data import batch_id, choose_batch, id_column, verdict_store
+from auth import analyst_field
+from data import batch_id, choose_batch, event_label, id_column, verdict_store
 
 st.title("Triage")
 chosen = choose_batch()
@@ -21,21 +21,34 @@ if chosen is not None:
         )
         batch = batch_id(path, frame)
         store = verdict_store()
-        if mode() == "none":
-            analyst = st.text_input("Analyst", value=analyst_name(), key="analyst")
-        else:  # signed in: verdicts record who signed in, not a typed name
-            analyst = analyst_name()
-            st.markdown(f"Analyst: **{analyst}** (signed in)")
+        analyst = analyst_field("analyst")
+        top = flagged.head(500)
+        labels = {
+            str(row[column]): event_label(row, column) for _, row in top.iterrows()
+        }
         events = st.multiselect(
-            "Events", flagged[column].astype(str).head(500).tolist(), key="events"
+            "Events (the 500 highest scores)",
+            list(labels),
+            format_func=labels.get,
+            key="events",
         )
         verdict = st.radio("Verdict", VERDICTS, horizontal=True, key="verdict")
         note = st.text_area("Note", key="note")
-        if st.button("Save verdict", key="save"):
+        bulk = len(events) > 1
+        confirmed = bulk and st.checkbox(
+            f"Set '{verdict}' on all {len(events)} selected events", key="confirm_bulk"
+        )
+        label = f"Save verdict for {len(events)} event{'s' if len(events) != 1 else ''}"
+        if st.button(label, key="save"):
             if not analyst.strip():
                 st.error("Enter your name first: every verdict records who set it.")
             elif not events:
                 st.error("Select at least one event.")
+            elif bulk and not confirmed:
+                st.error(
+                    f"{len(events)} events are selected: tick the confirmation to set "
+                    "their verdict at once."
+                )
             else:
                 count = store.set_verdicts(
                     batch, events, verdict, analyst=analyst, note=note

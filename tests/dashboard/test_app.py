@@ -114,6 +114,18 @@ def test_a_verdict_is_saved_and_read_back(loaded, env):
     at.multiselect(key="events").set_value(list(flagged_ids.iloc[:2]))
     at.radio(key="verdict").set_value("confirmed")
     at.text_area(key="note").set_value("card testing")
+    at.run()
+    # Issue 15, case 15: several events at once need an explicit confirmation.
+    assert at.button(key="save").label == "Save verdict for 2 events"
+    at.button(key="save").click().run()
+    assert at.error[0].value == (
+        "2 events are selected: tick the confirmation to set their verdict at once."
+    )
+    assert (
+        at.checkbox(key="confirm_bulk").label
+        == "Set 'confirmed' on all 2 selected events"
+    )
+    at.checkbox(key="confirm_bulk").check()
     at.button(key="save").click().run()
     assert "Saved 'confirmed' for 2 event(s)." in at.success[0].value
     saved = at.dataframe[0].value
@@ -192,7 +204,8 @@ def test_flagged_filters_by_verdict_and_category_and_shows_similar_events(
     triage = page("triage")
     triage.text_input(key="analyst").set_value("ana")
     triage.multiselect(key="events").set_value(ids[1:3])
-    triage.radio(key="verdict").set_value("false_positive")
+    triage.radio(key="verdict").set_value("false_positive").run()
+    triage.checkbox(key="confirm_bulk").check()
     triage.button(key="save").click().run()
     at = page("flagged")
     at.multiselect(key="status").set_value(["false_positive"]).run()
@@ -375,7 +388,7 @@ def test_a_signed_in_analyst_cannot_save_verdicts_under_another_name(
     assert not at.exception
     assert "analyst" not in [w.key for w in at.text_input]
     assert any("Analyst: **bob** (signed in)" in m.value for m in at.markdown)
-    event = at.multiselect(key="events").options[0]
+    event = str(loaded.loc[loaded["is_anomaly"] == 1, "transaction_id"].iloc[0])
     at.multiselect(key="events").set_value([event])
     at.radio(key="verdict").set_value("confirmed")
     at.button(key="save").click().run()
@@ -433,3 +446,40 @@ def test_a_batch_without_a_recorded_threshold_that_flags_nothing_draws_no_line(
         "records no threshold (scored before 0.5) and flags nothing" in c.value
         for c in overview.caption
     )
+
+
+@UNSEEN_OK
+def test_events_are_picked_by_score_time_and_reason_and_set_from_their_detail(
+    loaded, env
+):
+    flagged = loaded[loaded["is_anomaly"] == 1].sort_values(
+        "anomaly_score", ascending=False
+    )
+    first = flagged.iloc[0]
+    triage = page("triage")
+    label = triage.multiselect(key="events").options[0]
+    assert label == (
+        f"{first['transaction_id']} · score {first['anomaly_score']:.2f} · "
+        f"top reason {first['feature_1']}"
+    )
+    at = page("flagged")
+    table = at.dataframe[0].value
+    assert list(table.columns[:2]) == ["transaction_id", "anomaly_score"]
+    assert "verdict" in table.columns and "value_1" not in table.columns
+    (components,) = [d.value for d in at.dataframe if "component" in d.value.columns]
+    assert components["component"].tolist() == ["recon", "latent", "disc", "knn"]
+    # Three significant digits, not 15 decimals.
+    expected = [
+        f"{float(first[f'score_{c}']):.3g}" for c in ("recon", "latent", "disc", "knn")
+    ]
+    assert components["normalised value"].tolist() == expected
+    # A verdict set from the event's detail lands in the store.
+    at.text_input(key="detail_analyst").set_value("ana")
+    at.radio(key="detail_verdict").set_value("needs_review")
+    at.button(key="detail_save").click().run()
+    assert not at.exception
+    assert at.success[0].value == f"Saved 'needs_review' for {first['transaction_id']}."
+    saved = VerdictStore(env / "verdicts.db").verdicts()
+    assert saved[["event_id", "verdict", "analyst"]].values.tolist() == [
+        [str(first["transaction_id"]), "needs_review", "ana"]
+    ]

@@ -13,6 +13,7 @@ a partial file under the target's name. This module knows nothing of models.
 from __future__ import annotations
 
 import contextlib
+import csv
 import glob
 import hashlib
 import os
@@ -222,7 +223,30 @@ def expand_sources(patterns: Sequence[str | Path]) -> list[Path]:
             sources.append(path)
     for path in sources:
         table_format(path)
+        if path.is_dir():
+            _check_parquet_folder(path)
     return list(dict.fromkeys(sources))
+
+
+def _check_parquet_folder(folder: Path) -> None:
+    """Refuse a folder input that holds more than Parquet files.
+
+    Names starting with ``_`` or ``.`` (``_SUCCESS``, ``_metadata``, hidden
+    files) are skipped, as pyarrow's dataset reader does.
+    """
+    others = sorted(
+        p.name
+        for p in folder.iterdir()
+        if not p.name.startswith(("_", "."))
+        and not (p.is_file() and p.name.lower().endswith(PARQUET_SUFFIXES))
+    )
+    if others:
+        more = f" and {len(others) - 1} more" if len(others) > 1 else ""
+        msg = (
+            f"folder '{folder}': expected only Parquet files (a folder is read as one "
+            f"Parquet table), found '{others[0]}'{more}; pass CSV files by name or glob"
+        )
+        raise DataError(msg)
 
 
 def check_outputs(
@@ -352,6 +376,7 @@ def _csv_batches(
     """
     next_row = first_row
     try:
+        _check_header(path, handle)
         reader = pd.read_csv(
             path if handle is None else handle,
             chunksize=batch_rows,
@@ -380,8 +405,34 @@ def _csv_batches(
                 )
                 next_row += total
                 yield TableBatch(chunk, path, rows[: len(chunk)], malformed)
+    except DataError:
+        raise
     except _READ_ERRORS as exc:
         raise _read_error(path, "csv", exc) from exc
+
+
+def _check_header(path: Path, handle: IO[bytes] | None) -> None:
+    """Refuse a header that repeats a name (pandas would rename the copies)."""
+    if handle is None:
+        first = pd.read_csv(
+            path, header=None, nrows=1, dtype=str, keep_default_na=False
+        )
+        names = [] if first.empty else [str(v) for v in first.iloc[0]]
+    else:
+        start = handle.tell()
+        line = handle.readline().decode("utf-8-sig", errors="replace")
+        handle.seek(start)
+        names = next(csv.reader([line]), [])
+    seen: dict[str, int] = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    repeated = [name for name, count in seen.items() if count > 1]
+    if repeated:
+        msg = (
+            f"file '{path}': column '{repeated[0]}' appears {seen[repeated[0]]} times "
+            "in the header; expected each name once (rename or drop the copies)"
+        )
+        raise DataError(msg)
 
 
 def _malformed_lines(caught: list[warnings.WarningMessage]) -> list[tuple[int, str]]:

@@ -204,3 +204,274 @@ def test_file_system_errors_are_one_line_and_other_os_errors_are_bugs(
     monkeypatch.setattr(commands, "run_generate", fail)
     assert main(["generate", "--rows", "10", "--out", "out.csv"]) == code
     assert capsys.readouterr().err.strip() == message
+
+
+# ----------------------------------------------------------------- classics
+def _classic_files(ws):
+    """One file per classic kind of bad (or merely unusual) input."""
+    import gzip
+
+    import numpy as np
+
+    f = make_transactions(200, fraud_rate=0.05, random_state=1)
+    f.to_csv(ws / "ok.csv", index=False)
+    f.drop(columns=["country"]).to_csv(ws / "missing_col.csv", index=False)
+    f.assign(extra=1).to_csv(ws / "extra_col.csv", index=False)
+    f[f.columns[::-1]].to_csv(ws / "reordered.csv", index=False)
+
+    def with_value(name, column, value):
+        g = f.copy()
+        g[column] = g[column].astype(object)
+        g.loc[3, column] = value
+        g.to_csv(ws / name, index=False)
+
+    with_value("nan.csv", "amount", np.nan)
+    with_value("inf.csv", "amount", "inf")
+    with_value("huge.csv", "amount", 1e308)
+    with_value("text_number.csv", "amount", "twelve")
+    with_value("bad_bool.csv", "card_present", "maybe")
+    with_value("quoted_newline.csv", "merchant_category", "grocery\nstore")
+    raw = (ws / "ok.csv").read_bytes()
+    (ws / "latin1.csv").write_bytes(
+        raw.replace(b"grocery", "gr\xf6cery".encode("latin-1"), 1)
+    )
+    lines = raw.decode().splitlines()
+    lines[5] += ",x,y"
+    (ws / "ragged.csv").write_text("\n".join(lines) + "\n")
+    packed = gzip.compress(raw)
+    (ws / "truncated.csv.gz").write_bytes(packed[: len(packed) // 2])
+    (ws / "not_gzip.csv.gz").write_bytes(raw)
+    f.to_parquet(ws / "ok.parquet")
+    whole = (ws / "ok.parquet").read_bytes()
+    (ws / "corrupt.parquet").write_bytes(whole[: len(whole) // 2])
+    (ws / "empty.csv").write_text("")
+    f.head(0).to_csv(ws / "header_only.csv", index=False)
+    (ws / "mixed").mkdir()
+    f.head(50).to_parquet(ws / "mixed" / "a.parquet")
+    f.head(50).to_csv(ws / "mixed" / "b.csv", index=False)
+    f.assign(amount=f["amount"].astype(str)).to_parquet(ws / "text_amount.parquet")
+    (ws / "bom.csv").write_bytes(b"\xef\xbb\xbf" + raw)
+    dup = f.copy()
+    dup.columns = [*dup.columns[:-1], "amount"]
+    dup.to_csv(ws / "dup_cols.csv", index=False)
+    (ws / "notes.txt").write_text("x")
+
+
+# case: (argv after --model M, exit code, where the message is, fragment)
+CLASSIC = {
+    "missing column": (
+        ["score", "--data", "missing_col.csv", "--out", "o.csv"],
+        2,
+        "err",
+        "column 'country': required by the model, missing from the input",
+    ),
+    "extra column": (
+        ["score", "--data", "extra_col.csv", "--out", "o.csv"],
+        0,
+        "out",
+        "columns not used by the model: extra",
+    ),
+    "reordered columns": (
+        ["score", "--data", "reordered.csv", "--out", "o.csv"],
+        0,
+        "out",
+        "rows in 200: scored 200, rejected 0",
+    ),
+    "missing number (imputed)": (
+        ["score", "--data", "nan.csv", "--out", "o.csv"],
+        0,
+        "out",
+        "rows in 200: scored 200, rejected 0",
+    ),
+    "inf": (
+        ["score", "--data", "inf.csv", "--out", "o.csv"],
+        0,
+        "rejected",
+        "inf.csv,4,\"column 'amount': expected a finite number, found inf\"",
+    ),
+    "inf, --fail-on-bad-rows": (
+        ["score", "--data", "inf.csv", "--out", "o.csv", "--fail-on-bad-rows"],
+        4,
+        "err",
+        "file 'inf.csv' row 4: column 'amount': expected a finite number, found inf",
+    ),
+    "huge number (clipped, scored)": (
+        ["score", "--data", "huge.csv", "--out", "o.csv"],
+        0,
+        "out",
+        "rows in 200: scored 200, rejected 0",
+    ),
+    "text in a number column": (
+        ["score", "--data", "text_number.csv", "--out", "o.csv"],
+        0,
+        "rejected",
+        "text_number.csv,4,\"column 'amount': expected a number, found 'twelve'\"",
+    ),
+    "text in a number column, --fail-on-bad-rows": (
+        ["score", "--data", "text_number.csv", "--out", "o.csv", "--fail-on-bad-rows"],
+        4,
+        "err",
+        "row 4: column 'amount': expected a number, found 'twelve' (--fail-on-bad-rows)",
+    ),
+    "unknown boolean": (
+        ["score", "--data", "bad_bool.csv", "--out", "o.csv"],
+        0,
+        "rejected",
+        "column 'card_present': expected a boolean (true/false, 1/0, yes/no), found 'maybe'",
+    ),
+    "quoted newline in a field": (
+        ["score", "--data", "quoted_newline.csv", "--out", "o.csv"],
+        0,
+        "out",
+        "rows in 200: scored 200, rejected 0",
+    ),
+    "not UTF-8": (
+        ["score", "--data", "latin1.csv", "--out", "o.csv"],
+        2,
+        "err",
+        "file 'latin1.csv': cannot be read as CSV ('utf-8' codec can't decode byte 0xf6",
+    ),
+    "ragged row": (
+        ["score", "--data", "ragged.csv", "--out", "o.csv"],
+        0,
+        "rejected",
+        'ragged.csv,5,"malformed record: expected 19 fields, saw 21"',
+    ),
+    "ragged row, --fail-on-bad-rows": (
+        ["score", "--data", "ragged.csv", "--out", "o.csv", "--fail-on-bad-rows"],
+        4,
+        "err",
+        "file 'ragged.csv' row 5: malformed record: expected 19 fields, saw 21",
+    ),
+    "truncated gzip": (
+        ["score", "--data", "truncated.csv.gz", "--out", "o.csv"],
+        2,
+        "err",
+        "file 'truncated.csv.gz': cannot be read as CSV (Compressed file ended",
+    ),
+    "not gzip though named so": (
+        ["score", "--data", "not_gzip.csv.gz", "--out", "o.csv"],
+        2,
+        "err",
+        "file 'not_gzip.csv.gz': cannot be read as CSV (Not a gzipped file",
+    ),
+    "corrupt Parquet": (
+        ["score", "--data", "corrupt.parquet", "--out", "o.csv"],
+        2,
+        "err",
+        "file 'corrupt.parquet': cannot be read as PARQUET",
+    ),
+    "empty file": (
+        ["score", "--data", "empty.csv", "--out", "o.csv"],
+        2,
+        "err",
+        "file 'empty.csv': expected a CSV header and rows, found an empty file",
+    ),
+    "header only (nothing to score)": (
+        ["score", "--data", "header_only.csv", "--out", "o.csv"],
+        0,
+        "out",
+        "rows in 0: scored 0, rejected 0",
+    ),
+    "folder of Parquet and CSV": (
+        ["score", "--data", "mixed", "--out", "o.csv"],
+        2,
+        "err",
+        "folder 'mixed': expected only Parquet files (a folder is read as one Parquet "
+        "table), found 'b.csv'; pass CSV files by name or glob",
+    ),
+    "numbers as text in Parquet": (
+        ["score", "--data", "text_amount.parquet", "--out", "o.csv"],
+        0,
+        "out",
+        "rows in 200: scored 200, rejected 0",
+    ),
+    "byte-order mark": (
+        ["score", "--data", "bom.csv", "--out", "o.csv"],
+        0,
+        "out",
+        "rows in 200: scored 200, rejected 0",
+    ),
+    "a column name twice": (
+        ["score", "--data", "dup_cols.csv", "--out", "o.csv"],
+        2,
+        "err",
+        "file 'dup_cols.csv': column 'amount' appears 2 times in the header; expected "
+        "each name once (rename or drop the copies)",
+    ),
+    "unknown file type": (
+        ["score", "--data", "notes.txt", "--out", "o.csv"],
+        2,
+        "err",
+        "file 'notes.txt': expected a name ending in .csv",
+    ),
+    "a glob matching nothing": (
+        ["score", "--data", "nothing*.csv", "--out", "o.csv"],
+        2,
+        "err",
+        "input 'nothing*.csv': the pattern matches no file",
+    ),
+    "evaluate without its label column": (
+        ["evaluate", "--data", "ok.csv", "--label-col", "nope"],
+        2,
+        "err",
+        "column 'nope' (named by --label-col): missing from 'ok.csv'",
+    ),
+    "a model that is not there": (
+        ["score", "--data", "ok.csv", "--out", "o.csv", "--model", "no_model"],
+        3,
+        "err",
+        "model 'no_model': not found",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def classics(tmp_path_factory):
+    ws = tmp_path_factory.mktemp("classics")
+    _classic_files(ws)
+    return ws
+
+
+@pytest.mark.parametrize("case", CLASSIC)
+def test_classic_bad_input(model, classics, monkeypatch, capsys, case):
+    monkeypatch.chdir(classics)
+    argv, code, where, fragment = CLASSIC[case]
+    for leftover in ("o.csv", "o.csv.rejected.csv", "o.csv.meta.json"):
+        (classics / leftover).unlink(missing_ok=True)
+    if "--model" not in argv:
+        argv = [argv[0], "--model", str(model), *argv[1:]]
+    assert main([*argv, "--quiet"] if argv[0] == "score" else argv) == code
+    captured = capsys.readouterr()
+    if where == "rejected":
+        text = (classics / "o.csv.rejected.csv").read_text()
+    else:
+        text = {"err": captured.err, "out": captured.out}[where]
+    assert fragment in text
+    if code:  # an error: one line on stderr, and no output left behind
+        assert len(captured.err.strip().splitlines()) == 1
+        assert not (classics / "o.csv").exists()
+
+
+def test_reordered_columns_score_exactly_as_the_original_order(
+    model, classics, monkeypatch
+):
+    import pandas as pd
+
+    monkeypatch.chdir(classics)
+    for name in ("ok", "reordered"):
+        argv = [
+            "score",
+            "--model",
+            str(model),
+            "--data",
+            f"{name}.csv",
+            "--out",
+            f"{name}_scores.csv",
+            "--quiet",
+        ]
+        assert main(argv) == 0
+    pd.testing.assert_frame_equal(
+        pd.read_csv(classics / "ok_scores.csv"),
+        pd.read_csv(classics / "reordered_scores.csv"),
+    )

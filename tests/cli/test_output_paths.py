@@ -15,23 +15,10 @@ import pytest
 from anomaly_gan.cli import main
 from anomaly_gan.datasets import make_transactions
 
-from .test_cli import TRAIN_ARGS
 
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    root = tmp_path_factory.mktemp("outpaths")
-    make_transactions(1_000, fraud_rate=0.0, random_state=0).to_csv(
-        root / "train.csv", index=False
-    )
-    out = root / "model"
-    assert (
-        main(
-            ["train", "--data", str(root / "train.csv"), "--out", str(out), *TRAIN_ARGS]
-        )
-        == 0
-    )
-    return out
+@pytest.fixture
+def model(small_cli_model):
+    return small_cli_model
 
 
 def _digest(folder):

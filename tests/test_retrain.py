@@ -337,3 +337,121 @@ def test_deploy_examples_parse(tmp_path):
         env={**os.environ, "SYSTEMD_LOG_LEVEL": "warning"},
     )
     assert result.returncode == 0, result.stderr
+
+
+# ------------------------------------------------- don't learn what production flags
+TX = {
+    "id_cols": ["transaction_id", "card_id"],
+    "timestamp_cols": ["timestamp"],
+    "random_state": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def champion_registry(tmp_path_factory):
+    """A registry whose production model was trained on 3,000 normal rows."""
+    from anomaly_gan import GANomalyDetector
+
+    root = tmp_path_factory.mktemp("champion")
+    det = GANomalyDetector(**TX, exclude_cols=["is_fraud", "fraud_type"]).fit(
+        make_transactions(3_000, fraud_rate=0.0, random_state=0)
+    )
+    ModelRegistry(root / "registry").register(
+        det.save(root / "m"), promote_to="production"
+    )
+    return root / "registry"
+
+
+def _window(tmp_path, champion_registry, *, rate=0.05, benign=None, **normal):
+    """A fresh window with unlabelled card-testing fraud, and its config."""
+    frame = make_transactions(3_000, fraud_rate=rate, random_state=5)
+    registry = tmp_path / "registry"
+    shutil.copytree(champion_registry, registry)
+    frame.drop(columns=["is_fraud", "fraud_type"]).to_parquet(tmp_path / "w.parquet")
+    table = {"id_col": "transaction_id", **normal}
+    if benign is not None:
+        frame.loc[benign, ["transaction_id"]].to_csv(
+            tmp_path / "benign.csv", index=False
+        )
+        table["confirmed_benign_ids"] = str(tmp_path / "benign.csv")
+    config = RetrainConfig.from_dict(
+        {
+            "registry": str(registry),
+            "data": {
+                "paths": [str(tmp_path / "w.parquet")],
+                "timestamp_col": "timestamp",
+            },
+            "normal": table,
+            "detector": TX,
+        }
+    )
+    return frame, config
+
+
+@pytest.mark.slow
+def test_the_champions_alerts_are_held_back_and_the_gate_checks_without_labels(
+    tmp_path, champion_registry
+):
+    frame, config = _window(tmp_path, champion_registry)
+    outcome = run_retrain(config)
+    rows = outcome.rows
+    # The champion flags most of the window's fraud; those rows, less the ones a
+    # model of the fresh data finds normal, were not learned from.
+    fraud_in_training = 0.8 * frame["is_fraud"].sum()  # 20% of rows are the holdout
+    assert rows["flagged_by_champion"] >= 0.8 * fraud_in_training
+    assert rows["held_back"] + rows["restored"] == rows["flagged_by_champion"]
+    assert rows["learned"] == rows["train_normal"] - rows["held_back"]
+    checks = {c["check"]: c for c in outcome.gate["checks"]}
+    assert set(checks) == {"false_positive_rate", "alert_retention", "rank_agreement"}
+    assert (
+        checks["false_positive_rate"]["value"]
+        == outcome.gate["agreement"]["new_alert_rate"]
+    )
+    assert outcome.gate["decided_by"] in ("all checks", *checks)
+    report = ModelRegistry(config.registry).run_reports()[-1]
+    assert report["rows"]["held_back"] == rows["held_back"]
+
+
+@pytest.mark.slow
+def test_holding_back_keeps_the_fraud_flagged_and_can_be_turned_off(
+    tmp_path, champion_registry
+):
+    from anomaly_gan import GANomalyDetector
+
+    results = {}
+    for hold_back in (True, False):
+        work = tmp_path / str(hold_back)
+        work.mkdir()
+        frame, config = _window(work, champion_registry, hold_back_flagged=hold_back)
+        outcome = run_retrain(config)
+        challenger = GANomalyDetector.load(
+            ModelRegistry(config.registry).model_path(outcome.version)
+        )
+        fraud = frame[frame["is_fraud"] == 1].drop(columns=["is_fraud", "fraud_type"])
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            results[hold_back] = (
+                challenger.predict(fraud).mean(),
+                outcome.rows.get("held_back", 0),
+            )
+    (kept, held), (learned, none_held) = results[True], results[False]
+    assert held > 0 and none_held == 0
+    # Trained on the fraud, the challenger stops flagging it; held back, it does not.
+    assert kept >= 0.9 and kept > learned + 0.2
+
+
+@pytest.mark.slow
+def test_confirmed_benign_rows_and_the_cap_are_learned(tmp_path, champion_registry):
+    frame = make_transactions(3_000, fraud_rate=0.05, random_state=5)
+    fraud_rows = frame.index[frame["is_fraud"] == 1]
+    _, config = _window(
+        tmp_path, champion_registry, benign=fraud_rows, max_held_back=0.01
+    )
+    outcome = run_retrain(config)
+    rows = outcome.rows
+    # Every fraud row of the window is "confirmed benign": none is held back, and
+    # the cap (1% of the training window) bounds the rest.
+    assert rows["flagged_but_confirmed_benign"] > 0
+    assert rows["held_back"] + rows["restored"] <= int(0.01 * rows["train_normal"])

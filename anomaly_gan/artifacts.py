@@ -45,8 +45,8 @@ from anomaly_gan.signing import (
 )
 
 # 2: knn reference rows, signed-log combination (0.2.0); 3: knn views (0.3.0);
-# 4: score_combine, the "max" rule (0.5.0)
-FORMAT_VERSION = 4
+# 4: score_combine, the "max" rule (0.5.0); 5: the marginal component (0.6.0)
+FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
 JSON_PARTS = ("config", "preprocessor", "scorer", "history", "metadata")

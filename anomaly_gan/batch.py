@@ -62,8 +62,9 @@ def score_frame(
     -------
     DataFrame
         ids, kept columns, ``anomaly_score``, ``is_anomaly``, ``score_recon``,
-        ``score_latent``, ``score_disc``, ``score_knn``, then ``feature_k``, ``share_k``,
-        ``value_k``, ``expected_k`` for k = 1..top_k (values as text).
+        ``score_latent``, ``score_disc``, ``score_knn``, ``score_marginal``,
+        then ``feature_k``, ``share_k``, ``value_k``, ``expected_k`` for
+        k = 1..top_k (values as text).
 
     Raises
     ------

@@ -36,11 +36,13 @@ ABLATION_NAMES = {
     "latent": "latent alone",
     "disc": "discriminator alone",
     "knn": "knn alone",
+    "marginal": "marginal alone",
     "no gan": "default without the GAN's residuals",
     "no recon": "default without reconstruction",
     "no latent": "default without latent",
     "no disc": "default without discriminator",
     "no knn": "default without knn",
+    "no marginal": "default without marginal",
 }
 
 

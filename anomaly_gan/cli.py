@@ -233,7 +233,8 @@ def _add_train(sub: Any) -> None:
     p.add_argument(
         "--score-combine",
         choices=["balanced", "max", "mean"],
-        help="how the GAN's residuals and the knn term make the score: balanced "
+        help="how the GAN's residuals, the knn term and the marginal term make the "
+        "score: balanced "
         "(default), max (training data likely to hold many unlabelled anomalies) or "
         "mean (training data known to be clean); see docs/model.md",
     )

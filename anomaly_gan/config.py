@@ -27,7 +27,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 _DEVICES = ("auto", "cpu", "cuda", "mps")
 _NUMERIC_TRANSFORMS = ("robust", "standard", "quantile")
 _THRESHOLD_METHODS = ("fpr", "contamination")
-_SCORE_COMPONENTS = ("recon", "latent", "disc", "knn")
+_SCORE_COMPONENTS = ("recon", "latent", "disc", "knn", "marginal")
 _SCORE_COMBINE = ("balanced", "max", "mean")
 _TARGET_STEPS = 60  # optimiser steps the default epoch count aims at
 _MIN_EPOCHS = 1
@@ -37,7 +37,14 @@ _MIN_EPOCHS = 1
 _LARGE_EPOCHS = 3
 _LARGE_STEPS = 300
 _MAX_EPOCHS = 200
-DEFAULT_SCORE_WEIGHTS = {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn": 8.0}
+# Chosen on fold A of ../shared/BENCHMARK.md (docs/benchmarks.md, log item 15).
+DEFAULT_SCORE_WEIGHTS = {
+    "recon": 1.0,
+    "latent": 0.5,
+    "disc": 0.5,
+    "knn": 7.0,
+    "marginal": 1.0,
+}
 DEFAULT_KNN_VIEWS = ("quantile", "standard")
 COLUMN_OPTIONS = (
     "numeric_cols",
@@ -110,12 +117,13 @@ class DetectorConfig:
         score calibration.
     score_weights : dict, default=DEFAULT_SCORE_WEIGHTS
         Weights of the normalised components in ``anomaly_score``: ``recon``,
-        ``latent``, ``disc`` (the GAN's residuals) and ``knn`` (distance to the
-        nearest training rows). 0 leaves a component out.
+        ``latent``, ``disc`` (the GAN's residuals), ``knn`` (distance to the
+        nearest training rows) and ``marginal`` (how rare each value is in its
+        own column). 0 leaves a component out.
     score_combine : {"balanced", "max", "mean"}, default="balanced"
         ``"mean"``: the weighted mean of all components (0.2 to 0.4).
         ``"max"``: the weighted mean within each group of evidence (the GAN's
-        residuals; the knn term), then the larger of the two, so that
+        residuals; the knn term; the marginal term), then the largest, so that
         anomalies whose look-alikes sit in the training data (where the knn
         distance is small) are still flagged by the GAN. ``"balanced"``: the
         average of the two. See ``docs/model.md``.
@@ -127,7 +135,8 @@ class DetectorConfig:
         values from ``numeric_transform``'s choices, no repeats.
     knn_reference_rows : int, default=10000
         Training rows kept (a seeded random subset when there are more) as the
-        ``knn`` component's reference set; 0 turns the component off.
+        reference set of the ``knn`` and ``marginal`` components; 0 turns both
+        off.
     numeric_transform : {"robust", "standard", "quantile"}, default="robust"
         Scaling of numeric columns; ``"robust"`` takes ``log1p`` of heavy-tailed
         non-negative columns, then centres on the median and scales by the IQR.
@@ -307,7 +316,7 @@ class DetectorConfig:
         _check(
             _is_int(self.knn_reference_rows) and self.knn_reference_rows >= 0,
             "knn_reference_rows",
-            "a non-negative integer (0 turns the knn component off)",
+            "a non-negative integer (0 turns the knn and marginal components off)",
             self.knn_reference_rows,
         )
         _check(

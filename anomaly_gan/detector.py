@@ -34,6 +34,7 @@ from anomaly_gan.config import (
 from anomaly_gan.exceptions import ArtifactError, ConfigError, SchemaError
 from anomaly_gan.io import frame_fingerprint
 from anomaly_gan.knn_views import KnnView, KnnViews
+from anomaly_gan.marginal_tails import MarginalTails
 from anomaly_gan.models.tabular import TabularDiscriminator, TabularGenerator
 from anomaly_gan.preprocessing import TabularPreprocessor, TransformReport, warn_report
 from anomaly_gan.scoring import (
@@ -256,6 +257,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
             k=self.config_.knn_neighbors,
             device=self.device_,
         )
+        self.marginal_ = MarginalTails.fit(encoded[reference])
         in_reference = np.zeros(len(encoded), dtype=bool)
         in_reference[reference] = True
         residuals = self._residuals(frame, encoded, in_reference=in_reference).raw
@@ -264,6 +266,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         weights = dict(self.config_.score_weights)
         if not len(reference):
             weights.pop("knn", None)
+            weights.pop("marginal", None)
         self.calibrator_ = ScoreCalibrator.fit(
             val_residuals,
             slices,
@@ -287,7 +290,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         return self
 
     def _pick_reference(self, train_idx: np.ndarray) -> np.ndarray:
-        """Rows kept for the knn component: all training rows up to the cap."""
+        """Return the knn and marginal components' reference: training rows, capped."""
         cap = self.config_.knn_reference_rows
         if len(train_idx) <= cap:
             return train_idx
@@ -382,7 +385,8 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         Returns
         -------
         DataFrame with columns ``anomaly_score``, ``is_anomaly`` (0/1) and
-        ``score_recon``, ``score_latent``, ``score_disc``, ``score_knn``.
+        ``score_recon``, ``score_latent``, ``score_disc``, ``score_knn``,
+        ``score_marginal``.
         """
         check_is_fitted(self, "calibrator_")
         scores, _, _ = self._score_frame(self._validate_input(X, reset=False))
@@ -471,7 +475,9 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         knn = self.knn_views_.distance(
             frame, encoded, self.device_, in_reference=in_reference
         )
-        return _Forward(RawResiduals(out.recon, out.latent, out.disc, knn), out.x_hat)
+        marginal = self.marginal_.surprise(encoded)
+        raw = RawResiduals(out.recon, out.latent, out.disc, knn, marginal)
+        return _Forward(raw, out.x_hat)
 
     def threshold_for_fpr(self, target_fpr: float) -> float:
         """Threshold flagging at most ``target_fpr`` of the held-out normal rows."""
@@ -528,6 +534,8 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
         )
         knn_tensors, knn_part = self.knn_views_.to_state()
         tensors.update(knn_tensors)
+        marginal_arrays, marginal_part = self.marginal_.to_state()
+        tensors.update({k: torch.from_numpy(v) for k, v in marginal_arrays.items()})
         n_encoded = len(self.preprocessor_.output_names_)
         parts = {
             "config": {
@@ -550,6 +558,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
             "preprocessor": self.preprocessor_.to_dict(),
             "scorer": {
                 "knn": knn_part,
+                "marginal": marginal_part,
                 "calibrator": self.calibrator_.to_dict(),
                 "threshold": float(self.threshold_),
                 "threshold_method": self.config_.threshold_method,
@@ -623,6 +632,7 @@ class GANomalyDetector(BaseDetector):  # type: ignore[misc]
             gen.load_state_dict(_prefixed(tensors, "generator."))
             disc.load_state_dict(_prefixed(tensors, "discriminator."))
             det.knn_views_ = _load_knn_views(det, tensors, parts)
+            det.marginal_ = _load_marginal(det, tensors, parts)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             msg = f"model '{path}': contents do not match what this version writes ({exc.__class__.__name__}: {exc})"
             raise ArtifactError(msg) from exc
@@ -692,6 +702,17 @@ def _load_knn_views(
     )
     view = KnnView(det.preprocessor_.numeric_transform, None, reference)
     return KnnViews([view], det.config_.knn_neighbors)
+
+
+def _load_marginal(
+    det: GANomalyDetector, tensors: dict[str, torch.Tensor], parts: dict[str, Any]
+) -> MarginalTails:
+    if "marginal" not in parts["scorer"]:
+        # Written before the marginal component (format 4 and older): its
+        # calibration gives it weight 0, so an empty one changes nothing.
+        return MarginalTails.empty(len(det.preprocessor_.output_names_))
+    arrays = {k: v.numpy() for k, v in tensors.items() if k.startswith("marginal.")}
+    return MarginalTails.from_state(arrays, parts["scorer"]["marginal"])
 
 
 def _check_calibration(path: str | Path, det: GANomalyDetector) -> None:

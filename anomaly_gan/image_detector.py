@@ -48,6 +48,8 @@ _MIN_IMAGES = 10
 # per-pixel reconstruction residual is kept for heat maps but left out of the
 # score: on simple shapes it ranks anomalies below normals (MNIST digit 1: 0.06
 # ROC-AUC), see docs/benchmarks.md.
+# Pixels have no columns of their own, so images have no marginal component.
+IMAGE_COMPONENTS = tuple(name for name in COMPONENTS if name != "marginal")
 IMAGE_SCORE_WEIGHTS = {"recon": 0.0, "latent": 1.0, "disc": 0.0, "knn": 2.0}
 _TARGET_STEPS = 1000
 
@@ -283,12 +285,12 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
             (
                 self.score_weights is None
                 or (
-                    set(self.score_weights) <= set(COMPONENTS)
+                    set(self.score_weights) <= set(IMAGE_COMPONENTS)
                     and sum(self.score_weights.values()) > 0
                     and min(self.score_weights.values()) >= 0
                 ),
                 "score_weights",
-                f"non-negative weights of {', '.join(COMPONENTS)} with a positive sum",
+                f"non-negative weights of {', '.join(IMAGE_COMPONENTS)} with a positive sum",
                 self.score_weights,
             ),
             (
@@ -367,7 +369,9 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
             k=self.knn_neighbors,
             in_reference=in_reference,
         )
-        return RawResiduals(out.recon, out.latent, out.disc, out.knn), out.x_hat
+        marginal = np.zeros(len(pixels), dtype=np.float64)
+        raw = RawResiduals(out.recon, out.latent, out.disc, out.knn, marginal)
+        return raw, out.x_hat
 
     def forward(self, X: Any) -> ImageForward:
         """Scores, inputs and reconstructions of images (array or source path)."""
@@ -397,7 +401,7 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
             "anomaly_score": scores.anomaly_score,
             "is_anomaly": (scores.anomaly_score > cut).astype(np.int8),
         }
-        for name in COMPONENTS:
+        for name in IMAGE_COMPONENTS:
             data[f"score_{name}"] = scores.components[name]
         return pd.DataFrame(data)
 

@@ -3,9 +3,10 @@
 Pure numpy. Inputs are the raw residuals of a batch of encoded rows:
 ``recon`` (|x - x_hat| per encoded column), ``latent`` (mean squared
 ``z - z_hat`` per row), ``disc`` (mean squared difference of the
-discriminator's features of ``x`` and ``x_hat``) and ``knn`` (mean distance of
-the encoded row to its nearest normal training rows). ``ScoreCalibrator`` learns
-on held-out rows of the training data:
+discriminator's features of ``x`` and ``x_hat``), ``knn`` (mean distance of
+the encoded row to its nearest normal training rows) and ``marginal`` (how rare
+each of the row's values is in its own column, ``anomaly_gan.marginal_tails``).
+``ScoreCalibrator`` learns on held-out rows of the training data:
 
 1. a scale per model column: the mean of its summed encoded residual, so that
    hard-to-reconstruct columns do not drown the others;
@@ -13,20 +14,20 @@ on held-out rows of the training data:
 3. the threshold: the ``1 - target_fpr`` quantile of the validation scores.
 
 Each normalised component ``n_c = (c - median_c) / spread_c`` is compressed
-with a signed log, ``g(n) = sign(n) * log(1 + |n|)``. The components form two
-groups of evidence: the GAN's residuals (``recon``, ``latent``, ``disc``) and
-the neighbours' (``knn``). ``combine="signed_log"`` (0.2 to 0.4) is the
+with a signed log, ``g(n) = sign(n) * log(1 + |n|)``. The components form three
+groups of evidence: the GAN's residuals (``recon``, ``latent``, ``disc``), the
+neighbours' (``knn``) and the columns' own (``marginal``, since 0.6). ``combine="signed_log"`` (0.2 to 0.4) is the
 weighted mean of ``g`` over all components. ``combine="max"`` takes the
-weighted mean of ``g`` within each group, then the larger of the two groups: a
-row is as anomalous as the stronger evidence against it, so a group that is
-blind to some anomalies cannot outvote the other. That matters when the
+weighted mean of ``g`` within each group, then the largest of the groups: a
+row is as anomalous as the strongest evidence against it, so a group that is
+blind to some anomalies cannot outvote the others. That matters when the
 training rows hold unlabelled anomalies: look-alike anomalies then sit among a
 row's nearest neighbours and its knn distance is small, while the GAN, trained
 briefly, has not learned to reconstruct them. ``combine="balanced"`` (the
 tabular default since 0.5) is the average of the two: most of the mean's
 precision on clean training data, and the maximum's guarantee that strong
-evidence from one group is not cancelled by the other (docs/benchmarks.md, log
-item 13). Calibrations written before 0.2 (``combine="linear"``) keep the plain
+evidence from one group is not cancelled by the others (docs/benchmarks.md, log
+items 13 and 15). Calibrations written before 0.2 (``combine="linear"``) keep the plain
 weighted mean. It never normalises a set with its own statistics. No
 torch, no pandas here.
 """
@@ -40,10 +41,10 @@ import numpy as np
 
 from anomaly_gan.exceptions import SchemaError
 
-COMPONENTS = ("recon", "latent", "disc", "knn")
+COMPONENTS = ("recon", "latent", "disc", "knn", "marginal")
 GAN_COMPONENTS = ("recon", "latent", "disc")
 # The evidence groups the "max" rule compares (see the module docstring).
-GROUPS = (GAN_COMPONENTS, ("knn",))
+GROUPS = (GAN_COMPONENTS, ("knn",), ("marginal",))
 COMBINE_RULES = ("balanced", "max", "signed_log", "linear")
 _SCALE_FLOOR = 1e-2
 _SPREAD_FLOOR = 1e-6
@@ -56,6 +57,7 @@ class RawResiduals(NamedTuple):
     latent: np.ndarray  # (n,)
     disc: np.ndarray  # (n,)
     knn: np.ndarray  # (n,) zeros when the model keeps no reference rows
+    marginal: np.ndarray  # (n,) zeros when the model keeps no reference rows
 
 
 class Scores(NamedTuple):
@@ -133,6 +135,7 @@ class ScoreCalibrator:
             "latent": np.asarray(residuals.latent, dtype=np.float64),
             "disc": np.asarray(residuals.disc, dtype=np.float64),
             "knn": np.asarray(residuals.knn, dtype=np.float64),
+            "marginal": np.asarray(residuals.marginal, dtype=np.float64),
         }
 
     def score(self, residuals: RawResiduals) -> Scores:
@@ -199,8 +202,9 @@ class ScoreCalibrator:
     def from_dict(cls, data: dict[str, Any]) -> ScoreCalibrator:
         """Rebuild from ``to_dict`` output.
 
-        Calibrations written before the ``knn`` component existed get a neutral
-        one (centre 0, spread 1, weight 0): their scores are unchanged.
+        Calibrations written before the ``knn`` or ``marginal`` component
+        existed get a neutral one (centre 0, spread 1, weight 0): their scores
+        are unchanged.
         """
         combine = _checked_rule(str(data.get("combine", "linear")))
         center = {k: float(v) for k, v in data["center"].items()}

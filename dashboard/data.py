@@ -27,8 +27,15 @@ SCORE_COLUMNS = (
     "score_latent",
     "score_disc",
     "score_knn",
+    "score_marginal",
 )
-COMPONENT_COLUMNS = ("score_recon", "score_latent", "score_disc", "score_knn")
+COMPONENT_COLUMNS = (
+    "score_recon",
+    "score_latent",
+    "score_disc",
+    "score_knn",
+    "score_marginal",
+)
 UNREVIEWED = "unreviewed"
 MAX_FILTER_VALUES = 50  # a column with more distinct values is not offered as a filter
 

@@ -12,6 +12,20 @@ from anomaly_gan.exceptions import ArtifactError
 UNSEEN_OK = pytest.mark.filterwarnings("ignore:.*unseen in training:UserWarning")
 
 
+# The default weights of 0.2 to 0.5, before the marginal component.
+OLD_WEIGHTS = {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn": 8.0}
+
+
+def _as_before_marginal(tensors, parts):
+    """Remove what format 5 added: the marginal component's reference and part."""
+    tensors.pop("marginal.sorted_columns")
+    del parts["scorer"]["marginal"]
+    calibrator = parts["scorer"]["calibrator"]
+    assert "marginal" not in calibrator["weights"]
+    for key in ("center", "spread"):
+        del calibrator[key]["marginal"]
+
+
 @pytest.fixture
 def saved(tmp_path, fitted):
     return fitted.save(tmp_path / "model")
@@ -159,6 +173,7 @@ def test_a_format_1_model_loads_and_scores_as_it_did(tmp_path, monkeypatch):
     expected = det.decision_function(X[:50])
     tensors, parts = load_model_dir(det.save(tmp_path / "new"))
     assert "knn_reference.0" not in tensors  # no reference rows, no views
+    _as_before_marginal(tensors, parts)
     del parts["scorer"]["knn"]
     calibrator = parts["scorer"]["calibrator"]
     del calibrator["combine"]
@@ -183,13 +198,18 @@ def test_a_format_2_model_keeps_its_single_view_knn_scores(tmp_path, monkeypatch
     rng = np.random.default_rng(1)
     X = rng.lognormal(size=(400, 4))
     det = GANomalyDetector(
-        epochs=2, knn_views=("robust",), score_combine="mean", random_state=0
+        epochs=2,
+        knn_views=("robust",),
+        score_combine="mean",
+        score_weights=OLD_WEIGHTS,
+        random_state=0,
     ).fit(X)
     probe = np.vstack([X[:40], X[:10] * 20])
     expected = det.decision_function(probe)
     tensors, parts = load_model_dir(det.save(tmp_path / "new"))
     # Rewrite as 0.2 wrote it: the view's normalisation folded into the
     # calibrator's (an affine map of the raw distance), one reference tensor.
+    _as_before_marginal(tensors, parts)
     (view,) = parts["scorer"].pop("knn")["views"]
     tensors["knn_reference"] = tensors.pop("knn_reference.0")
     calibrator = parts["scorer"]["calibrator"]
@@ -214,11 +234,14 @@ def test_a_format_3_model_keeps_its_weighted_mean(tmp_path, monkeypatch):
 
     rng = np.random.default_rng(2)
     X = rng.normal(size=(400, 5))
-    det = GANomalyDetector(epochs=2, score_combine="mean", random_state=0).fit(X)
+    det = GANomalyDetector(
+        epochs=2, score_combine="mean", score_weights=OLD_WEIGHTS, random_state=0
+    ).fit(X)
     probe = np.vstack([X[:40], X[:10] * 5])
     expected = det.decision_function(probe)
     tensors, parts = load_model_dir(det.save(tmp_path / "new"))
     assert parts["scorer"]["calibrator"]["combine"] == "signed_log"
+    _as_before_marginal(tensors, parts)
     del parts["config"]["params"]["score_combine"]
     monkeypatch.setattr(artifacts, "FORMAT_VERSION", 3)
     old = save_model_dir(tmp_path / "old", tensors=tensors, parts=parts)
@@ -229,3 +252,29 @@ def test_a_format_3_model_keeps_its_weighted_mean(tmp_path, monkeypatch):
     # The same model under the default rule scores differently: the rule is kept.
     top = GANomalyDetector(epochs=2, random_state=0).fit(X)
     assert not np.allclose(top.decision_function(probe), expected)
+
+
+def test_a_format_4_model_scores_as_before_the_marginal_component(
+    tmp_path, monkeypatch
+):
+    """0.5 models: balanced rule over the GAN and knn groups, no marginal part."""
+    from anomaly_gan import artifacts
+    from anomaly_gan.artifacts import load_model_dir, save_model_dir
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(400, 5))
+    det = GANomalyDetector(epochs=2, score_weights=OLD_WEIGHTS, random_state=0).fit(X)
+    probe = np.vstack([X[:40], X[:10] * 5])
+    expected = det.decision_function(probe)
+    tensors, parts = load_model_dir(det.save(tmp_path / "new"))
+    _as_before_marginal(tensors, parts)
+    monkeypatch.setattr(artifacts, "FORMAT_VERSION", 4)
+    old = save_model_dir(tmp_path / "old", tensors=tensors, parts=parts)
+    monkeypatch.undo()
+    loaded = GANomalyDetector.load(old)
+    assert loaded.marginal_.n_reference == 0
+    np.testing.assert_allclose(loaded.decision_function(probe), expected, rtol=1e-9)
+    assert (loaded.score_components(probe)["score_marginal"] == 0).all()
+    # The default (0.6) weights give the same fit other scores: the old ones are kept.
+    new = GANomalyDetector(epochs=2, random_state=0).fit(X)
+    assert not np.allclose(new.decision_function(probe), expected)

@@ -48,7 +48,7 @@ from anomaly_gan.exceptions import ConfigError
         ),
         (
             {"score_weights": {"foo": 1}},
-            "parameter 'score_weights': expected keys among recon, latent, disc, knn, found ['foo']",
+            "parameter 'score_weights': expected keys among recon, latent, disc, knn, marginal, found ['foo']",
         ),
         (
             {"score_weights": {"recon": 0}},

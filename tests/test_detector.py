@@ -80,6 +80,7 @@ def test_score_components_and_explain(fitted, tx_test):
         "score_latent",
         "score_disc",
         "score_knn",
+        "score_marginal",
     ]
     np.testing.assert_allclose(comp["anomaly_score"], fitted.decision_function(tx_test))
     expl = fitted.explain(tx_test, top_k=2)
@@ -198,8 +199,37 @@ def test_knn_component_reference_cap_round_trip_and_off_switch(tmp_path):
     )
     off = GANomalyDetector(epochs=2, knn_reference_rows=0, random_state=0).fit(normal)
     assert off.knn_views_.views == []
+    assert off.marginal_.n_reference == 0
     assert "knn" not in off.calibrator_.weights
-    assert (off.score_components(far)["score_knn"] == 0).all()
+    assert "marginal" not in off.calibrator_.weights
+    off_parts = off.score_components(far)
+    assert (off_parts["score_knn"] == 0).all()
+    assert (off_parts["score_marginal"] == 0).all()
+
+
+def test_marginal_component_flags_a_value_beyond_every_normal_one(tmp_path):
+    rng = np.random.default_rng(3)
+    normal = rng.normal(size=(800, 6))
+    det = GANomalyDetector(epochs=2, knn_reference_rows=400, random_state=0).fit(normal)
+    assert det.marginal_.n_reference == 400
+    # The same rows with one column moved beyond every normal value: each row's
+    # marginal evidence and score rise, and the moved rows rank above the others.
+    odd = normal[:50].copy()
+    odd[:, 2] = 25.0
+    comp = det.score_components(np.vstack([normal[:50], odd]))
+    before, after = comp.iloc[:50], comp.iloc[50:]
+    assert (
+        after["score_marginal"].to_numpy() > before["score_marginal"].to_numpy()
+    ).all()
+    assert (
+        after["anomaly_score"].to_numpy() > before["anomaly_score"].to_numpy()
+    ).all()
+    labels = np.r_[np.zeros(50), np.ones(50)]
+    assert roc_auc_score(labels, comp["score_marginal"]) > 0.9
+    loaded = GANomalyDetector.load(det.save(tmp_path / "m"))
+    np.testing.assert_array_equal(
+        loaded.score_components(odd)["score_marginal"], comp["score_marginal"].iloc[50:]
+    )
 
 
 @pytest.mark.filterwarnings("ignore:.*unseen in training")
@@ -211,29 +241,47 @@ def test_ablation_scores_recombine_the_same_components(fitted, tx_test):
         "latent",
         "disc",
         "knn",
+        "marginal",
         "no gan",
         "no recon",
         "no latent",
         "no disc",
         "no knn",
+        "no marginal",
     ]
     parts = fitted.score_components(tx_test)
     g = {
         name: np.sign(parts[f"score_{name}"]) * np.log1p(np.abs(parts[f"score_{name}"]))
-        for name in ("recon", "latent", "disc", "knn")
+        for name in ("recon", "latent", "disc", "knn", "marginal")
     }
     gan = (g["recon"] + 0.5 * g["latent"] + 0.5 * g["disc"]) / 2.0
+    knn, marginal = g["knn"], g["marginal"]
     np.testing.assert_allclose(scores["gan"], gan)
-    np.testing.assert_allclose(scores["knn"], g["knn"])
-    np.testing.assert_allclose(scores["no gan"], g["knn"])
-    np.testing.assert_allclose(scores["no knn"], gan)
+    np.testing.assert_allclose(scores["knn"], knn)
+    np.testing.assert_allclose(scores["marginal"], marginal)
+    np.testing.assert_allclose(
+        scores["no gan"],
+        0.5 * ((7.0 * knn + marginal) / 8.0 + np.maximum(knn, marginal)),
+    )
+    np.testing.assert_allclose(
+        scores["no knn"],
+        0.5 * ((2.0 * gan + marginal) / 3.0 + np.maximum(gan, marginal)),
+    )
     no_disc = (g["recon"] + 0.5 * g["latent"]) / 1.5
     np.testing.assert_allclose(
         scores["no disc"],
-        0.5 * ((1.5 * no_disc + 8.0 * g["knn"]) / 9.5 + np.maximum(no_disc, g["knn"])),
+        0.5
+        * (
+            (1.5 * no_disc + 7.0 * knn + marginal) / 9.5
+            + np.maximum.reduce([no_disc, knn, marginal])
+        ),
     )
-    # The default averages the weighted mean and the stronger group.
+    # The default averages the weighted mean and the strongest group.
     np.testing.assert_allclose(
         fitted.decision_function(tx_test),
-        0.5 * ((2.0 * gan + 8.0 * g["knn"]) / 10.0 + np.maximum(gan, g["knn"])),
+        0.5
+        * (
+            (2.0 * gan + 7.0 * knn + marginal) / 10.0
+            + np.maximum.reduce([gan, knn, marginal])
+        ),
     )

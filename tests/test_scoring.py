@@ -20,6 +20,7 @@ def residuals(n, rng, scale=1.0):
         latent=np.abs(rng.normal(0, scale, n)),
         disc=np.abs(rng.normal(0, scale, n)),
         knn=np.abs(rng.normal(0, scale, n)),
+        marginal=np.abs(rng.normal(0, scale, n)),
     )
 
 
@@ -132,6 +133,39 @@ def test_calibration_written_before_the_knn_component_scores_unchanged():
     )
 
 
+def test_calibration_written_before_the_marginal_component_scores_unchanged():
+    rng = np.random.default_rng(11)
+    data = residuals(300, rng)
+    weights = {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn": 8.0}
+    cal = ScoreCalibrator.fit(data, SLICES, weights, combine="balanced")
+    old = cal.to_dict()
+    for key in ("center", "spread"):
+        del old[key]["marginal"]
+    again = ScoreCalibrator.from_dict(old)
+    # Format-4 models have no marginal reference: the raw value is zero.
+    np.testing.assert_array_equal(
+        again.score(data._replace(marginal=np.zeros(300))).anomaly_score,
+        cal.score(data).anomaly_score,
+    )
+
+
+def test_max_rule_takes_the_strongest_of_three_groups():
+    rng = np.random.default_rng(12)
+    data = residuals(1000, rng)
+    weights = {"recon": 1.0, "latent": 0.5, "disc": 0.5, "knn": 7.0, "marginal": 1.0}
+    cal = ScoreCalibrator.fit(data, SLICES, weights, combine="max")
+    c = cal.score(data).components
+    gan = (_g(c["recon"]) + 0.5 * _g(c["latent"]) + 0.5 * _g(c["disc"])) / 2.0
+    np.testing.assert_allclose(
+        cal.score(data).anomaly_score,
+        np.maximum.reduce([gan, _g(c["knn"]), _g(c["marginal"])]),
+    )
+    # A value seen in no normal row lifts the score on its own, whatever the
+    # other groups say.
+    probe = residuals(1, rng)._replace(marginal=np.array([40.0]))
+    assert cal.score(probe).anomaly_score[0] > cal.threshold
+
+
 def _g(values):
     return np.sign(values) * np.log1p(np.abs(values))
 
@@ -184,6 +218,7 @@ def test_a_blind_knn_term_cannot_outvote_the_gan(combine, flagged):
         latent=np.array([8.0]),
         disc=np.array([8.0]),
         knn=np.array([np.quantile(data.knn, 0.05)]),
+        marginal=np.array([0.0]),
     )
     assert bool(cal.score(masked).anomaly_score[0] > cal.threshold) == flagged
 

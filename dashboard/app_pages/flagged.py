@@ -7,6 +7,7 @@ import streamlit as st
 from anomaly_gan.verdicts import VERDICTS
 from auth import analyst_field
 from data import (
+    COMPONENT_COLUMNS,
     UNREVIEWED,
     batch_id,
     choose_batch,
@@ -113,11 +114,7 @@ if chosen is not None:
                 .encode(x="share of residual:Q", y=alt.Y("feature:N", sort="-x")),
                 width="stretch",
             )
-            comps = [
-                c
-                for c in ("score_recon", "score_latent", "score_disc", "score_knn")
-                if c in row.index
-            ]
+            comps = [c for c in COMPONENT_COLUMNS if c in row.index]
             st.dataframe(
                 pd.DataFrame(
                     {

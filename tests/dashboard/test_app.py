@@ -467,10 +467,17 @@ def test_events_are_picked_by_score_time_and_reason_and_set_from_their_detail(
     assert list(table.columns[:2]) == ["transaction_id", "anomaly_score"]
     assert "verdict" in table.columns and "value_1" not in table.columns
     (components,) = [d.value for d in at.dataframe if "component" in d.value.columns]
-    assert components["component"].tolist() == ["recon", "latent", "disc", "knn"]
+    assert components["component"].tolist() == [
+        "recon",
+        "latent",
+        "disc",
+        "knn",
+        "marginal",
+    ]
     # Three significant digits, not 15 decimals.
     expected = [
-        f"{float(first[f'score_{c}']):.3g}" for c in ("recon", "latent", "disc", "knn")
+        f"{float(first[f'score_{c}']):.3g}"
+        for c in ("recon", "latent", "disc", "knn", "marginal")
     ]
     assert components["normalised value"].tolist() == expected
     # A verdict set from the event's detail lands in the store.

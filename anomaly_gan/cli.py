@@ -355,6 +355,7 @@ def _add_score(sub: Any) -> None:
         help="image models: write each image's input, reconstruction and heat-map overlay as PNGs to DIR (replaced as a whole)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    _scoring_device_option(p)
     _registry_option(p)
     d = p.add_argument_group(
         "scale-out",
@@ -394,6 +395,16 @@ def _add_score(sub: Any) -> None:
     )
 
 
+def _scoring_device_option(p: Any) -> None:
+    p.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps"],
+        default="auto",
+        help="device the model scores on (default: auto = CUDA, then MPS, then CPU; "
+        "--engine dask scores on its workers' CPUs)",
+    )
+
+
 def _add_evaluate(sub: Any) -> None:
     p = sub.add_parser(
         "evaluate",
@@ -427,6 +438,7 @@ def _add_evaluate(sub: Any) -> None:
     )
     _threshold_options(p)
     p.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    _scoring_device_option(p)
     _registry_option(p)
 
 

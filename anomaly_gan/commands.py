@@ -187,11 +187,15 @@ def _image_model(args: argparse.Namespace) -> bool:
     return model_modality(resolve_model_spec(args.model, args.registry)) == "image"
 
 
-def _load_model(args: argparse.Namespace) -> Any:
+def _load_model(args: argparse.Namespace, *, device: str | None = None) -> Any:
+    """Load the tabular model of ``--model`` on ``device`` (default: ``--device``)."""
     from anomaly_gan.detector import GANomalyDetector
     from anomaly_gan.registry import resolve_model_spec
 
-    return GANomalyDetector.load(resolve_model_spec(args.model, args.registry))
+    device = device or getattr(args, "device", None) or "cpu"
+    return GANomalyDetector.load(
+        resolve_model_spec(args.model, args.registry), device=device
+    )
 
 
 def _threshold(det: Any, args: argparse.Namespace) -> float | None:
@@ -270,7 +274,10 @@ def run_score(args: argparse.Namespace) -> int:
         if args.heatmaps or _image_model(args):
             msg = "--engine dask: scores tables; image models score with --engine local"
             raise ConfigError(msg)
-        threshold, meta = _scoring_meta(_load_model(args), args)
+        if args.device not in ("auto", "cpu"):
+            msg = f"--device {args.device}: --engine dask scores on its workers' CPUs; use --engine local"
+            raise ConfigError(msg)
+        threshold, meta = _scoring_meta(_load_model(args, device="cpu"), args)
         return run_score_dask(
             args,
             threshold=threshold,

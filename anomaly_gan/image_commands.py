@@ -120,7 +120,10 @@ def _load(args: argparse.Namespace) -> Any:
     from anomaly_gan.image_detector import ImageGANomalyDetector
     from anomaly_gan.registry import resolve_model_spec
 
-    return ImageGANomalyDetector.load(resolve_model_spec(args.model, args.registry))
+    device = getattr(args, "device", None) or "cpu"
+    return ImageGANomalyDetector.load(
+        resolve_model_spec(args.model, args.registry), device=device
+    )
 
 
 def run_score_images(args: argparse.Namespace, threshold: float | None) -> int:

@@ -6,6 +6,7 @@ user would) each failed on the code before their fix.
 """
 
 import pytest
+import torch
 
 from anomaly_gan.cli import main
 from anomaly_gan.datasets import make_transactions
@@ -47,6 +48,21 @@ def _unwritable():
 
 
 CASES = {
+    "score --engine dask --device cuda": (
+        [
+            "score",
+            "--data",
+            "fresh.csv",
+            "--out",
+            "parts",
+            "--engine",
+            "dask",
+            "--device",
+            "cuda",
+        ],
+        2,
+        "--device cuda: --engine dask scores on its workers' CPUs; use --engine local",
+    ),
     # issue 15, case 2: a NaN threshold flagged nothing with exit 0
     "score --threshold nan": (
         ["score", "--data", "fresh.csv", "--out", "s.csv", "--threshold", "nan"],
@@ -145,6 +161,15 @@ CASES = {
         "kind of file (file is not a database)",
     ),
 }
+
+
+if not torch.cuda.is_available():
+    CASES["score --device cuda without a GPU"] = (
+        ["score", "--data", "fresh.csv", "--out", "s.csv", "--device", "cuda"],
+        2,
+        "parameter 'device': expected an available device, found 'cuda' (no CUDA "
+        "GPU here); use 'auto' or 'cpu'",
+    )
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -28,12 +28,10 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 
 from anomaly_gan.exceptions import ArtifactError
 from anomaly_gan.signing import (
@@ -47,6 +45,9 @@ from anomaly_gan.signing import (
 # 2: knn reference rows, signed-log combination (0.2.0); 3: knn views (0.3.0);
 # 4: score_combine, the "max" rule (0.5.0); 5: the marginal component (0.6.0)
 FORMAT_VERSION = 5
+
+if TYPE_CHECKING:  # torch is imported where tensors are saved or loaded, not before
+    import torch
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
 JSON_PARTS = ("config", "preprocessor", "scorer", "history", "metadata")
@@ -87,6 +88,8 @@ def save_model_dir(
     try:
         files: dict[str, dict[str, Any]] = {}
         weights = tmp / WEIGHTS
+        from safetensors.torch import save_file
+
         save_file(
             {k: v.detach().cpu().contiguous() for k, v in tensors.items()},
             str(weights),
@@ -175,6 +178,8 @@ def load_model_dir(
             msg = f"model '{root}': the manifest does not list '{name}'"
             raise ArtifactError(msg)
     try:
+        from safetensors.torch import load_file
+
         tensors = load_file(str(root / WEIGHTS))
     except (SafetensorError, OSError, ValueError) as exc:
         msg = f"model '{root}': '{WEIGHTS}' cannot be read ({exc})"

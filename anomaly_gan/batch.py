@@ -131,7 +131,9 @@ def _reason_columns(
 ) -> dict[str, pa.Array]:
     names = detector.preprocessor_.required_columns_
     index, share = top_features(scores.feature_residuals, names, top_k)
-    expected = detector.preprocessor_.expected_values(x_hat)
+    # Only the columns some row names among its reasons are decoded.
+    picked = [names[int(j)] for j in np.unique(index)]
+    expected = detector.preprocessor_.expected_values(x_hat, picked)
     label = np.asarray(names, dtype=object)
     out: dict[str, pa.Array] = {}
     for k in range(index.shape[1]):

@@ -343,8 +343,9 @@ def _add_score(sub: Any) -> None:
         "--threads",
         type=int,
         metavar="N",
-        help="CPU threads for the model (default: torch's default, all cores; "
-        "with --engine dask: per worker process, default 1)",
+        help="CPU threads for the model (default: one fewer than the cores this "
+        "process may use, at least 1; with --engine dask: per worker process, "
+        "default 1)",
     )
     p.add_argument(
         "--summary-json", metavar="FILE", help="also write the run summary as JSON"

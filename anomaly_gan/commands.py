@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from anomaly_gan import ddp
 from anomaly_gan.exceptions import ConfigError
 from anomaly_gan.io import atomic_write, check_outputs
 
@@ -25,6 +24,7 @@ logger = logging.getLogger("anomaly_gan")
 
 def run_train(args: argparse.Namespace) -> int:
     """``anomaly-gan train``."""
+    from anomaly_gan import ddp
     from anomaly_gan.config import DetectorConfig
     from anomaly_gan.detector import GANomalyDetector
     from anomaly_gan.evaluation import anomaly_labels
@@ -187,6 +187,17 @@ def _image_model(args: argparse.Namespace) -> bool:
     return model_modality(resolve_model_spec(args.model, args.registry)) == "image"
 
 
+def _set_threads(requested: int | None) -> None:
+    """Torch's and pyarrow's CPU threads for scoring (anomaly_gan.cpus)."""
+    import pyarrow
+    import torch
+
+    from anomaly_gan.cpus import scoring_threads, usable_cpus
+
+    torch.set_num_threads(scoring_threads(requested))
+    pyarrow.set_cpu_count(usable_cpus())
+
+
 def _load_model(args: argparse.Namespace, *, device: str | None = None) -> Any:
     """Load the tabular model of ``--model`` on ``device`` (default: ``--device``)."""
     from anomaly_gan.detector import GANomalyDetector
@@ -288,10 +299,7 @@ def run_score(args: argparse.Namespace) -> int:
     from anomaly_gan.scaleout_commands import refuse_dask_options
 
     refuse_dask_options(args)
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    _set_threads(args.threads)
     table_format(args.out, args.format)  # a bad output name fails before any work
     if _image_model(args):
         from anomaly_gan.image_commands import _load, run_score_images
@@ -404,6 +412,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
         return run_evaluate_images(args, _threshold(_load(args), args))
     sources = expand_sources(args.data)
+    _set_threads(None)
     det = _load_model(args)
     threshold = _threshold(det, args)
     threshold = det.threshold_ if threshold is None else threshold

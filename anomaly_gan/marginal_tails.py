@@ -22,8 +22,8 @@ No torch, no pandas here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -31,11 +31,27 @@ import numpy as np
 _BLOCK_ROWS = 65_536
 
 
+class _Column(NamedTuple):
+    """One column's distinct reference values and how many rows hold each."""
+
+    values: np.ndarray  # ascending, distinct
+    counts: np.ndarray  # rows holding each value
+    below: np.ndarray  # rows below each value (len(values) + 1 entries)
+
+
 @dataclass
 class MarginalTails:
     """Sorted reference values per column; empty when the model keeps none."""
 
     sorted_columns: np.ndarray  # (m, d) float32, each column sorted ascending
+    _columns: list[_Column] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._columns = []
+        for j in range(self.sorted_columns.shape[1]):
+            values, counts = np.unique(self.sorted_columns[:, j], return_counts=True)
+            below = np.concatenate([[0], np.cumsum(counts)])
+            self._columns.append(_Column(values, counts, below))
 
     @classmethod
     def fit(cls, reference: np.ndarray) -> MarginalTails:
@@ -67,12 +83,18 @@ class MarginalTails:
         if m == 0 or n == 0:
             return out
         for start in range(0, n, _BLOCK_ROWS):
-            block = encoded[start : start + _BLOCK_ROWS]
+            # Column-major, so that each column's values are contiguous.
+            block = np.asfortranarray(encoded[start : start + _BLOCK_ROWS])
             total = np.zeros(block.shape[0], dtype=np.float64)
-            for j in range(self.sorted_columns.shape[1]):
-                column = self.sorted_columns[:, j]
-                at_or_below = np.searchsorted(column, block[:, j], side="right")
-                at_or_above = m - np.searchsorted(column, block[:, j], side="left")
+            for j, column in enumerate(self._columns):
+                value = block[:, j]
+                # One binary search over the distinct values: rows strictly
+                # below, and (on an exact match) the rows equal to the value.
+                at = np.searchsorted(column.values, value, side="left")
+                match = np.minimum(at, len(column.values) - 1)
+                equal = np.where(column.values[match] == value, column.counts[match], 0)
+                below = column.below[at]
+                at_or_below, at_or_above = below + equal, m - below
                 count = np.maximum(np.minimum(at_or_below, at_or_above), 1)
                 share = np.minimum(2.0 * count / (m + 1), 1.0)
                 total -= np.log(share)

@@ -11,6 +11,7 @@ of torch or of files.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -462,16 +463,22 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc
         return np.asarray(x, dtype=np.float64)
 
     # ------------------------------------------------------------- decoding
-    def expected_values(self, encoded: np.ndarray) -> pd.DataFrame:
+    def expected_values(
+        self, encoded: np.ndarray, columns: Iterable[str] | None = None
+    ) -> pd.DataFrame:
         """Map encoded rows (e.g. reconstructions) back to readable values.
 
         Numeric columns are unscaled (``log1p`` undone), categorical columns take
         the category with the highest encoded value, boolean columns threshold
-        at 0.5.
+        at 0.5. ``columns`` (default: all) limits the decoding to those model
+        columns, in the model's order.
         """
         check_is_fitted(self, "columns_")
+        wanted = None if columns is None else set(columns)
         data: dict[str, Any] = {}
         for spec in self.columns_:
+            if wanted is not None and spec["name"] not in wanted:
+                continue
             start, stop = self._slices[spec["name"]]
             if spec["role"] == NUMERIC:
                 data[spec["name"]] = self._unscale(

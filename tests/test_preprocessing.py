@@ -243,6 +243,12 @@ def test_expected_values_invert_the_encoding(frame, transform):
         decoded["country"].tolist()
         == rows["country"].where(rows["country"] != "rare", OTHER).tolist()
     )
+    # Decoding only some columns gives those columns, the same values.
+    some = pre.expected_values(pre.transform(rows), ["country", "amount"])
+    assert list(some.columns) == [
+        c for c in decoded.columns if c in ("country", "amount")
+    ]
+    pd.testing.assert_frame_equal(some, decoded[list(some.columns)])
     assert decoded["card_present"].tolist() == rows["card_present"].tolist()
 
 

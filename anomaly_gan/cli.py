@@ -632,7 +632,7 @@ def _add_benchmark(sub: Any) -> None:
         "--detectors",
         nargs="+",
         metavar="NAME",
-        help="only these detectors (anomaly-gan, IForest, ECOD, KNN, PCA, AutoEncoder, DeepSVDD, ALAD, AnoGAN)",
+        help="only these detectors (anomaly-gan, IForest, ECOD, KNN, PCA, AutoEncoder, DeepSVDD, ALAD, AnoGAN; CosineKNN on images)",
     )
     p.add_argument(
         "--seeds",

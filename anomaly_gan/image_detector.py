@@ -31,6 +31,7 @@ from anomaly_gan._version import __version__
 from anomaly_gan.artifacts import FORMAT_VERSION, load_model_dir, save_model_dir
 from anomaly_gan.config import ResolvedSizes
 from anomaly_gan.exceptions import ArtifactError, ConfigError, DataError, SchemaError
+from anomaly_gan.image_neighbors import VIEWS, CosineViews, view_vectors
 from anomaly_gan.images import load_images, prepare
 from anomaly_gan.models.image import ImageDiscriminator, ImageGenerator
 from anomaly_gan.scoring import (
@@ -50,7 +51,12 @@ _MIN_IMAGES = 10
 # ROC-AUC), see docs/benchmarks.md.
 # Pixels have no columns of their own, so images have no marginal component.
 IMAGE_COMPONENTS = tuple(name for name in COMPONENTS if name != "marginal")
-IMAGE_SCORE_WEIGHTS = {"recon": 0.0, "latent": 1.0, "disc": 0.0, "knn": 2.0}
+# The score's weights by knn space (chosen on digits 0-4 of one-class MNIST,
+# docs/benchmarks.md, log item 17): with cosine neighbours the knn component,
+# measured partly in the GAN's latent space, carries the score alone.
+IMAGE_SCORE_WEIGHTS = {"recon": 0.0, "latent": 0.0, "disc": 0.0, "knn": 1.0}
+PIXEL_KNN_SCORE_WEIGHTS = {"recon": 0.0, "latent": 1.0, "disc": 0.0, "knn": 2.0}
+KNN_SPACES = ("cosine", "pixels")
 _TARGET_STEPS = 1000
 
 
@@ -94,8 +100,15 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
         Convolution width of the first layer (doubles per layer, up to 8x).
     smoothing : int, default=3
         Box-filter size of the heat maps (1 for raw per-pixel residuals).
+    knn_space : {"cosine", "pixels"}, default="cosine"
+        ``"cosine"``: the knn component is the cosine 5-NN distance in two
+        views, the pixels and the GAN encoder's latent code, each normalised on
+        held-out images, then averaged (``image_neighbors.py``). ``"pixels"``:
+        the Euclidean distance between model inputs (0.3 to 0.5).
     score_weights : dict or None, default=None
-        None means ``IMAGE_SCORE_WEIGHTS``: latent 1, knn 2 (recon and disc 0).
+        None means ``IMAGE_SCORE_WEIGHTS`` with cosine neighbours (knn 1, the
+        other components 0) and ``PIXEL_KNN_SCORE_WEIGHTS`` with
+        ``knn_space="pixels"`` (latent 1, knn 2).
     Others as in ``GANomalyDetector``.
     """
 
@@ -120,6 +133,7 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
         score_weights: dict[str, float] | None = None,
         knn_neighbors: int = 5,
         knn_reference_rows: int = 10_000,
+        knn_space: str = "cosine",
         smoothing: int = 3,
         device: str = "auto",
         mixed_precision: bool = True,
@@ -145,6 +159,7 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
         self.score_weights = score_weights
         self.knn_neighbors = knn_neighbors
         self.knn_reference_rows = knn_reference_rows
+        self.knn_space = knn_space
         self.smoothing = smoothing
         self.device = device
         self.mixed_precision = mixed_precision
@@ -212,12 +227,27 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
             reference = np.sort(
                 pick.choice(train_idx, self.knn_reference_rows, replace=False)
             )
-        self.knn_reference_ = pixels[reference].reshape(len(reference), -1)
         in_reference = np.zeros(len(pixels), dtype=bool)
         in_reference[reference] = True
+        if self.knn_space == "cosine" and len(reference):
+            vectors = self._vectors(pixels)
+            self.cosine_knn_ = CosineViews.fit(
+                {v: vectors[v][reference] for v in VIEWS},
+                {v: vectors[v][val_idx] for v in VIEWS},
+                self.knn_neighbors,
+                self.device_,
+            )
+            reference = reference[:0]  # no Euclidean pixel reference
+        width = int(np.prod(pixels.shape[1:]))
+        self.knn_reference_ = pixels[reference].reshape(len(reference), width)
         raw = self._raw(pixels, in_reference=in_reference)[0]
-        weights = dict(self.score_weights or IMAGE_SCORE_WEIGHTS)
-        if not len(reference):
+        defaults = (
+            IMAGE_SCORE_WEIGHTS
+            if self.knn_space == "cosine"
+            else PIXEL_KNN_SCORE_WEIGHTS
+        )
+        weights = dict(self.score_weights or defaults)
+        if not len(in_reference) or not in_reference.any():
             weights.pop("knn", None)
         val = RawResiduals(*(part[val_idx] for part in raw))
         self.calibrator_ = ScoreCalibrator.fit(
@@ -292,6 +322,12 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
                 "score_weights",
                 f"non-negative weights of {', '.join(IMAGE_COMPONENTS)} with a positive sum",
                 self.score_weights,
+            ),
+            (
+                self.knn_space in KNN_SPACES,
+                "knn_space",
+                f"one of {', '.join(KNN_SPACES)}",
+                self.knn_space,
             ),
             (
                 isinstance(self.knn_reference_rows, int)
@@ -369,9 +405,18 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
             k=self.knn_neighbors,
             in_reference=in_reference,
         )
+        knn = out.knn
+        if self.knn_space == "cosine" and hasattr(self, "cosine_knn_"):
+            knn = self.cosine_knn_.distance(
+                self._vectors(pixels), self.device_, in_reference=in_reference
+            )
         marginal = np.zeros(len(pixels), dtype=np.float64)
-        raw = RawResiduals(out.recon, out.latent, out.disc, out.knn, marginal)
+        raw = RawResiduals(out.recon, out.latent, out.disc, knn, marginal)
         return raw, out.x_hat
+
+    def _vectors(self, pixels: np.ndarray) -> dict[str, np.ndarray]:
+        encoder = self.generator_.get_submodule("encoder")
+        return view_vectors(encoder, pixels, self.device_)
 
     def forward(self, X: Any) -> ImageForward:
         """Scores, inputs and reconstructions of images (array or source path)."""
@@ -454,6 +499,10 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
             self.validation_scores_, dtype=torch.float64
         )
         tensors["knn_reference"] = torch.as_tensor(self.knn_reference_)
+        scorer: dict[str, Any] = {}
+        if hasattr(self, "cosine_knn_"):
+            cosine_tensors, scorer["knn_cosine"] = self.cosine_knn_.to_state()
+            tensors.update(cosine_tensors)
         params = {k: v for k, v in self.get_params().items() if k != "checkpoint_dir"}
         parts = {
             "config": {
@@ -472,6 +521,7 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
                 "pixel_range": [-1.0, 1.0],
             },
             "scorer": {
+                **scorer,
                 "calibrator": self.calibrator_.to_dict(),
                 "threshold": float(self.threshold_),
                 "threshold_method": self.threshold_method,
@@ -506,8 +556,11 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
         if config.get("modality") != "image":
             msg = f"model '{path}': expected an image model, found modality {config.get('modality')!r}"
             raise ArtifactError(msg)
+        params = dict(config["params"])
+        # Written before cosine neighbours (format 4 and older): Euclidean pixels.
+        params.setdefault("knn_space", "pixels")
         try:
-            det = cls(**config["params"])
+            det = cls(**params)
             det.channels_ = int(config["channels"])
             sizes = config["sizes"]
             det.sizes_ = ResolvedSizes(
@@ -529,6 +582,10 @@ class ImageGANomalyDetector(BaseDetector):  # type: ignore[misc]
             )
             det.calibrator_ = ScoreCalibrator.from_dict(parts["scorer"]["calibrator"])
             det.threshold_ = float(parts["scorer"]["threshold"])
+            if "knn_cosine" in parts["scorer"]:
+                det.cosine_knn_ = CosineViews.from_state(
+                    tensors, parts["scorer"]["knn_cosine"]
+                )
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             msg = f"model '{path}': contents do not match what this version writes ({exc.__class__.__name__}: {exc})"
             raise ArtifactError(msg) from exc

@@ -327,6 +327,10 @@ def test_mnist_one_class_protocol_and_report(tmp_path, monkeypatch):
     assert split.X_train.shape == (64, 28, 28)
     assert len(split.y_test) == 56 and int(split.y_test.sum()) == 40
     assert split.baseline_train.shape == (64, 784) and split.modality == "image"
+    # Baselines get the raw pixels scaled to [0, 1], not standardised.
+    np.testing.assert_allclose(
+        split.baseline_train, split.X_train.reshape(64, -1) / 255.0
+    )
 
     original = benchmark.make_detector
 
@@ -345,7 +349,7 @@ def test_mnist_one_class_protocol_and_report(tmp_path, monkeypatch):
         nsl_kdd=None,
         mnist=folder,
         datasets=["mnist-0", "mnist-1"],
-        detectors=["anomaly-gan", "KNN"],
+        detectors=["anomaly-gan", "KNN", "CosineKNN"],
         seeds=[0],
     )
     with results.open() as fh:
@@ -353,10 +357,37 @@ def test_mnist_one_class_protocol_and_report(tmp_path, monkeypatch):
     assert [(r["dataset"], r["detector"]) for r in rows] == [
         ("mnist-0", "anomaly-gan"),
         ("mnist-0", "KNN"),
+        ("mnist-0", "CosineKNN"),
         ("mnist-1", "anomaly-gan"),
         ("mnist-1", "KNN"),
+        ("mnist-1", "CosineKNN"),
     ]
-    assert [r["error"] for r in rows] == [""] * 4
+    assert [r["error"] for r in rows] == [""] * 6
     text = report(results)
     assert "## One-class MNIST" in text
     assert "| detector | 0 | 1 | mean |" in text
+
+
+def test_the_cosine_knn_baseline_is_the_mean_cosine_distance_to_5_neighbours():
+    rng = np.random.default_rng(0)
+    train = rng.random((200, 30))
+    test = rng.random((20, 30))
+    scores = benchmark.CosineKNN().fit(train).decision_function(test)
+    unit = lambda a: a / np.linalg.norm(a, axis=1, keepdims=True)  # noqa: E731
+    cosine = 1.0 - unit(test) @ unit(train).T
+    expected = np.sort(cosine, axis=1)[:, :5].mean(axis=1)
+    np.testing.assert_allclose(scores, expected, atol=1e-12)
+
+
+def test_image_baselines_are_not_run_on_tables(npz_folder, tmp_path):
+    results = tmp_path / "r.csv"
+    benchmark.run(
+        results,
+        adbench=npz_folder,
+        nsl_kdd=None,
+        detectors=["IForest", "CosineKNN"],
+        seeds=[0],
+    )
+    with results.open() as fh:
+        detectors = {r["detector"] for r in csv.DictReader(fh)}
+    assert detectors == {"IForest"}

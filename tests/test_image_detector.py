@@ -147,3 +147,69 @@ def test_resume_after_a_kill_matches_an_uninterrupted_run(tmp_path, monkeypatch)
     other = ImageGANomalyDetector(**opts, checkpoint_dir=tmp_path)
     with pytest.raises(ArtifactError, match="same data and settings"):
         other.fit(images[:-5], resume=True)
+
+
+def test_cosine_neighbours_in_pixels_and_latent_code(fitted, tmp_path):
+    from anomaly_gan.image_neighbors import VIEWS
+
+    assert fitted.knn_space == "cosine"
+    assert fitted.knn_reference_.shape[0] == 0  # no Euclidean pixel reference
+    assert set(fitted.cosine_knn_.references) == set(VIEWS)
+    # The default score is the knn component alone, normalised and compressed.
+    assert fitted.calibrator_.weights == {
+        "recon": 0.0,
+        "latent": 0.0,
+        "disc": 0.0,
+        "knn": 1.0,
+    }
+    rng = np.random.default_rng(6)
+    images = normal_images(30, rng)
+    comp = fitted.score_components(images)
+    knn = comp["score_knn"].to_numpy()
+    np.testing.assert_allclose(
+        comp["anomaly_score"], np.sign(knn) * np.log1p(np.abs(knn))
+    )
+    # The pixel view is the mean cosine distance... as |a - b| of unit vectors.
+    pixels = fitted._pixels(images, fitting=False)
+    vectors = fitted._vectors(pixels)
+    ref = fitted.cosine_knn_.references["pixels"]
+    dist = np.sqrt(np.maximum(2 - 2 * vectors["pixels"] @ ref.T, 0))
+    expected = np.sort(dist, axis=1)[:, :5].mean(axis=1)
+    got = fitted.cosine_knn_._view_distance(
+        "pixels", vectors["pixels"], torch.device("cpu")
+    )
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    loaded = ImageGANomalyDetector.load(fitted.save(tmp_path / "cos"))
+    np.testing.assert_allclose(
+        loaded.score_components(images)["score_knn"], knn, rtol=1e-5, atol=1e-6
+    )
+
+
+def test_a_model_with_euclidean_pixel_neighbours_loads_as_it_scored(
+    tmp_path, monkeypatch
+):
+    """0.3 to 0.5 image models: Euclidean pixels, latent 1 + knn 2."""
+    from anomaly_gan import artifacts
+    from anomaly_gan.artifacts import load_model_dir, save_model_dir
+
+    rng = np.random.default_rng(7)
+    det = ImageGANomalyDetector(
+        image_size=16, epochs=2, knn_space="pixels", random_state=0
+    ).fit(normal_images(120, rng))
+    assert (
+        det.calibrator_.weights["latent"] == 1.0
+        and det.calibrator_.weights["knn"] == 2.0
+    )
+    probe = np.concatenate([normal_images(10, rng), 255 - normal_images(10, rng)])
+    expected = det.decision_function(probe)
+    tensors, parts = load_model_dir(det.save(tmp_path / "new"))
+    assert "knn_cosine" not in parts["scorer"]
+    del parts["config"]["params"]["knn_space"]
+    monkeypatch.setattr(artifacts, "FORMAT_VERSION", 4)
+    old = save_model_dir(tmp_path / "old", tensors=tensors, parts=parts)
+    monkeypatch.undo()
+    loaded = ImageGANomalyDetector.load(old)
+    assert loaded.knn_space == "pixels"
+    np.testing.assert_allclose(loaded.decision_function(probe), expected, rtol=1e-6)
+    with pytest.raises(ConfigError, match="parameter 'knn_space'"):
+        ImageGANomalyDetector(knn_space="manhattan").fit(normal_images(40, rng))

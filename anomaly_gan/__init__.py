@@ -29,14 +29,14 @@ __all__ = [
 ]
 
 _LAZY = {
-    "GANomalyDetector": "anomaly_gan.detector",
-    "ImageGANomalyDetector": "anomaly_gan.image_detector",
-    "TabularPreprocessor": "anomaly_gan.preprocessing",
+    "GANomalyDetector": "anomaly_gan.detectors.tabular",
+    "ImageGANomalyDetector": "anomaly_gan.detectors.image",
+    "TabularPreprocessor": "anomaly_gan.features.preprocessing",
     "DetectorConfig": "anomaly_gan.config",
-    "make_transactions": "anomaly_gan.datasets",
-    "load_adbench": "anomaly_gan.datasets",
-    "load_nsl_kdd": "anomaly_gan.datasets",
-    "load_mnist": "anomaly_gan.datasets",
+    "make_transactions": "anomaly_gan.data.datasets",
+    "load_adbench": "anomaly_gan.data.datasets",
+    "load_nsl_kdd": "anomaly_gan.data.datasets",
+    "load_mnist": "anomaly_gan.data.datasets",
     "AnomalyGanError": "anomaly_gan.exceptions",
     "ArtifactError": "anomaly_gan.exceptions",
     "ConfigError": "anomaly_gan.exceptions",
@@ -47,13 +47,14 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from anomaly_gan.config import DetectorConfig
-    from anomaly_gan.datasets import (
+    from anomaly_gan.data.datasets import (
         load_adbench,
         load_mnist,
         load_nsl_kdd,
         make_transactions,
     )
-    from anomaly_gan.detector import GANomalyDetector
+    from anomaly_gan.detectors.image import ImageGANomalyDetector
+    from anomaly_gan.detectors.tabular import GANomalyDetector
     from anomaly_gan.exceptions import (
         AnomalyGanError,
         ArtifactError,
@@ -62,8 +63,7 @@ if TYPE_CHECKING:
         RegistryError,
         SchemaError,
     )
-    from anomaly_gan.image_detector import ImageGANomalyDetector
-    from anomaly_gan.preprocessing import TabularPreprocessor
+    from anomaly_gan.features.preprocessing import TabularPreprocessor
 
 
 def __getattr__(name: str) -> Any:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from signin_guard import shared_guard
+from anomaly_gan.dashboard.signin_guard import shared_guard
 
 
 def mode() -> str:

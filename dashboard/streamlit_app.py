@@ -3,18 +3,15 @@
 Start it with `anomaly-gan dashboard`; folders come from the environment:
 ANOMALY_GAN_SCORES_DIR (scored files), ANOMALY_GAN_REGISTRY, ANOMALY_GAN_VERDICTS;
 sign-in from ANOMALY_GAN_AUTH and ANOMALY_GAN_SECRET_FILE (see auth.py).
+The folder ships in the package as ``anomaly_gan.dashboard`` (a link in the
+source tree), so pages import its modules by that name.
 """
 
-import sys
 from pathlib import Path
 
 import streamlit as st
 
-sys.path.insert(
-    0, str(Path(__file__).resolve().parent)
-)  # app_pages, auth and data, run as a script
-
-from auth import signed_in
+from anomaly_gan.dashboard.auth import signed_in
 
 st.set_page_config(page_title="anomaly-gan", layout="wide")
 if not signed_in():

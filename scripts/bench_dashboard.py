@@ -26,9 +26,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from anomaly_gan.batch import score_frame
-from anomaly_gan.datasets import make_transactions
-from anomaly_gan.detector import GANomalyDetector
+from anomaly_gan.data.datasets import make_transactions
+from anomaly_gan.detectors.tabular import GANomalyDetector
+from anomaly_gan.jobs.scored_rows import score_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "dashboard" / "streamlit_app.py")

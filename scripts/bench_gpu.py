@@ -45,8 +45,8 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from anomaly_gan import GANomalyDetector, make_transactions
-from anomaly_gan.benchmark import adbench_splits, mnist_split, nsl_kdd_split
 from anomaly_gan.cli import main as cli
+from anomaly_gan.jobs.benchmark import adbench_splits, mnist_split, nsl_kdd_split
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -235,7 +235,7 @@ def throughput(device: str, rows: int) -> dict[str, Any]:
 
 def images(folder: Path, device: str) -> dict[str, Any]:
     """One-class MNIST, digit 0 the anomaly."""
-    from anomaly_gan.image_detector import ImageGANomalyDetector
+    from anomaly_gan.detectors.image import ImageGANomalyDetector
 
     split = mnist_split(folder, 0, 0)
     det = ImageGANomalyDetector(random_state=0, device=device)

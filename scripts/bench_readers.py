@@ -113,7 +113,7 @@ def main() -> int:
         print(json.dumps(_read(args.child[0], args.child[1], int(args.child[2]))))
         return 0
 
-    from anomaly_gan.datasets import make_transactions
+    from anomaly_gan.data.datasets import make_transactions
 
     with tempfile.TemporaryDirectory() as tmp:
         frame = make_transactions(args.rows, random_state=0)

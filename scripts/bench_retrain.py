@@ -41,8 +41,9 @@ import pandas as pd
 from sklearn.metrics import average_precision_score
 
 from anomaly_gan import GANomalyDetector, make_transactions
-from anomaly_gan.registry import ModelRegistry
-from anomaly_gan.retrain import RetrainConfig, run_retrain
+from anomaly_gan.jobs.retrain import run_retrain
+from anomaly_gan.jobs.retrain_config import RetrainConfig
+from anomaly_gan.stores.registry import ModelRegistry
 
 PATTERNS = ("card_testing", "cross_border_night", "account_takeover")
 RATES = (0.01, 0.03, 0.05)

@@ -58,7 +58,7 @@ pq.write_table(pq.read_table(sys.argv[1]), sys.argv[2])
 STARTUP = """
 import sys, time
 t = time.perf_counter()
-from anomaly_gan.commands import _load_model
+from anomaly_gan.cli._shared import load_model as _load_model
 import argparse
 _load_model(argparse.Namespace(model=sys.argv[1], registry=None, device="cpu"))
 print(time.perf_counter() - t)
@@ -72,11 +72,11 @@ def stage_table(model: Path, data: Path, rows: int) -> dict[str, float]:
     import torch
 
     from anomaly_gan import GANomalyDetector
-    from anomaly_gan.batch import _pick_text
-    from anomaly_gan.knn_views import _distances
-    from anomaly_gan.preprocessing import TransformReport
-    from anomaly_gan.scoring import RawResiduals, top_features
-    from anomaly_gan.training import compute_residuals
+    from anomaly_gan.engine.forward import compute_residuals
+    from anomaly_gan.features.transform_report import TransformReport
+    from anomaly_gan.jobs.scored_rows import _pick_text
+    from anomaly_gan.models.knn_views import _distances
+    from anomaly_gan.scoring.scorer import RawResiduals, top_features
 
     torch.set_num_threads(1)
     det = GANomalyDetector.load(model)

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from anomaly_gan.cli import main
-from anomaly_gan.datasets import make_transactions
+from anomaly_gan.data.datasets import make_transactions
 
 TABULAR_TRAIN = [
     "--label-col", "is_fraud", "--id-cols", "transaction_id", "card_id",
@@ -53,14 +53,26 @@ def write(out: Path) -> None:
     make_transactions(400, fraud_rate=0.05, random_state=1).to_csv(
         out / "tabular_input.csv", index=False
     )
-    argv = ["train", "--data", str(work / "train.csv"), "--out", str(out / "tabular_model")]
+    argv = [
+        "train",
+        "--data",
+        str(work / "train.csv"),
+        "--out",
+        str(out / "tabular_model"),
+    ]
     assert main([*argv, *TABULAR_TRAIN]) == 0
     argv = ["score", "--model", str(out / "tabular_model"), "--quiet"]
     argv += ["--data", str(out / "tabular_input.csv")]
     assert main([*argv, "--out", str(out / "tabular_scored.csv")]) == 0
 
     _images(out / "image_input")
-    argv = ["train", "--data", str(out / "image_input"), "--out", str(out / "image_model")]
+    argv = [
+        "train",
+        "--data",
+        str(out / "image_input"),
+        "--out",
+        str(out / "image_model"),
+    ]
     argv += ["--image-size", "16", "--label-col", "label", "--normal-label", "ok"]
     assert main([*argv, "--epochs", "3", "--random-state", "0", "--quiet"]) == 0
     argv = ["score", "--model", str(out / "image_model"), "--quiet"]

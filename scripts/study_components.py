@@ -31,8 +31,8 @@ from pyod.models.knn import KNN
 from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 
-from anomaly_gan import benchmark
-from anomaly_gan.detector import GANomalyDetector
+from anomaly_gan.detectors.tabular import GANomalyDetector
+from anomaly_gan.jobs import benchmark
 
 ADBENCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "adbench"
 

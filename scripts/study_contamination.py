@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from anomaly_gan.benchmark import FOLD_A, FOLD_B, adbench_splits
-from anomaly_gan.detector import GANomalyDetector
-from anomaly_gan.preprocessing import TransformReport
+from anomaly_gan.detectors.tabular import GANomalyDetector
+from anomaly_gan.features.transform_report import TransformReport
+from anomaly_gan.jobs.benchmark import FOLD_A, FOLD_B, adbench_splits
 
 
 # Other GANs fitted beside the default one (knn off): the quantile scaling, and

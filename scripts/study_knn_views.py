@@ -37,9 +37,9 @@ import pandas as pd
 import torch
 from sklearn.metrics import roc_auc_score
 
-from anomaly_gan import benchmark
+from anomaly_gan.features.preprocessing import TabularPreprocessor
+from anomaly_gan.jobs import benchmark
 from anomaly_gan.models.neighbors import mean_knn_distance
-from anomaly_gan.preprocessing import TabularPreprocessor
 
 ADBENCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "adbench"
 KS = (1, 3, 5, 10, 20)

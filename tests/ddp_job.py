@@ -15,7 +15,7 @@ import torch
 import torch.distributed as dist
 
 from anomaly_gan.cli import main
-from anomaly_gan.training import GanTrainer
+from anomaly_gan.engine.training import GanTrainer
 
 _fit = GanTrainer.fit
 _save = GanTrainer._save_checkpoint

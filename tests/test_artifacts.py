@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from anomaly_gan import GANomalyDetector
-from anomaly_gan.artifacts import FORMAT_VERSION, MANIFEST, WEIGHTS
+from anomaly_gan.detectors.artifacts import FORMAT_VERSION, MANIFEST, WEIGHTS
 from anomaly_gan.exceptions import ArtifactError
 
 # Fraud in tx_test uses countries never seen in normal training data; the
@@ -141,7 +141,7 @@ def test_a_missing_directory_is_refused(tmp_path):
 
 
 def test_a_failed_save_leaves_the_previous_model_intact(saved, fitted, monkeypatch):
-    import anomaly_gan.artifacts as artifacts
+    import anomaly_gan.detectors.artifacts as artifacts
 
     before = (saved / "scorer.json").read_bytes()
 
@@ -158,8 +158,8 @@ def test_a_failed_save_leaves_the_previous_model_intact(saved, fitted, monkeypat
 
 def test_a_format_1_model_loads_and_scores_as_it_did(tmp_path, monkeypatch):
     """Models of anomaly-gan 0.1 (no knn term, plain weighted mean) still score."""
-    from anomaly_gan import artifacts
-    from anomaly_gan.artifacts import load_model_dir, save_model_dir
+    from anomaly_gan.detectors import artifacts
+    from anomaly_gan.detectors.artifacts import load_model_dir, save_model_dir
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 4))
@@ -192,8 +192,8 @@ def test_a_format_1_model_loads_and_scores_as_it_did(tmp_path, monkeypatch):
 
 def test_a_format_2_model_keeps_its_single_view_knn_scores(tmp_path, monkeypatch):
     """0.2 models: one knn reference in the model's encoding, raw distances."""
-    from anomaly_gan import artifacts
-    from anomaly_gan.artifacts import load_model_dir, save_model_dir
+    from anomaly_gan.detectors import artifacts
+    from anomaly_gan.detectors.artifacts import load_model_dir, save_model_dir
 
     rng = np.random.default_rng(1)
     X = rng.lognormal(size=(400, 4))
@@ -229,8 +229,8 @@ def test_a_format_2_model_keeps_its_single_view_knn_scores(tmp_path, monkeypatch
 
 def test_a_format_3_model_keeps_its_weighted_mean(tmp_path, monkeypatch):
     """0.3 and 0.4 models combine by the weighted mean; they load as such."""
-    from anomaly_gan import artifacts
-    from anomaly_gan.artifacts import load_model_dir, save_model_dir
+    from anomaly_gan.detectors import artifacts
+    from anomaly_gan.detectors.artifacts import load_model_dir, save_model_dir
 
     rng = np.random.default_rng(2)
     X = rng.normal(size=(400, 5))
@@ -258,8 +258,8 @@ def test_a_format_4_model_scores_as_before_the_marginal_component(
     tmp_path, monkeypatch
 ):
     """0.5 models: balanced rule over the GAN and knn groups, no marginal part."""
-    from anomaly_gan import artifacts
-    from anomaly_gan.artifacts import load_model_dir, save_model_dir
+    from anomaly_gan.detectors import artifacts
+    from anomaly_gan.detectors.artifacts import load_model_dir, save_model_dir
 
     rng = np.random.default_rng(4)
     X = rng.normal(size=(400, 5))

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 from anomaly_gan import GANomalyDetector
-from anomaly_gan.batch import ScoreJob, score_frame
+from anomaly_gan.data.tables import expand_sources
 from anomaly_gan.exceptions import BadRowsError, DataError, SchemaError
-from anomaly_gan.io import expand_sources
+from anomaly_gan.jobs.batch import ScoreJob
+from anomaly_gan.jobs.scored_rows import score_frame
 from tests.conftest import TX_OPTIONS
 
 UNSEEN_OK = pytest.mark.filterwarnings("ignore:.*unseen in training:UserWarning")
@@ -283,8 +284,8 @@ def test_a_text_column_in_parquet_rejects_its_bad_rows(fitted, tx_test, tmp_path
 def test_progress_shows_a_bar_on_a_terminal_and_log_lines_otherwise(
     capsys, monkeypatch
 ):
-    from anomaly_gan.batch import ScoreSummary
-    from anomaly_gan.commands import _Progress
+    from anomaly_gan.cli.score import _Progress
+    from anomaly_gan.jobs.batch import ScoreSummary
 
     progress = _Progress(quiet=False)
     progress.tty = True

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anomaly_gan import benchmark
-from anomaly_gan.benchmark_report import report
 from anomaly_gan.cli import main
+from anomaly_gan.jobs import benchmark
+from anomaly_gan.jobs.benchmark_report import report
 
 SHARED_PROTOCOL = Path(__file__).resolve().parents[2] / "shared" / "BENCHMARK.md"
 
@@ -336,7 +336,7 @@ def test_mnist_one_class_protocol_and_report(tmp_path, monkeypatch):
 
     def small(name, seed, n_features, modality="tabular"):
         if name == "anomaly-gan":
-            from anomaly_gan.image_detector import ImageGANomalyDetector
+            from anomaly_gan.detectors.image import ImageGANomalyDetector
 
             return ImageGANomalyDetector(image_size=16, epochs=3, random_state=seed)
         return original(name, seed, n_features, modality)

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from anomaly_gan import cpus
+from anomaly_gan.engine import cpus
 
 
 def _affinity(monkeypatch, n):

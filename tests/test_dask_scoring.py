@@ -16,10 +16,10 @@ pytest.importorskip("distributed", reason="the [dask] extra is not installed")
 from distributed import Client, LocalCluster
 
 from anomaly_gan import make_transactions
-from anomaly_gan.batch import ScoreJob
-from anomaly_gan.dask_scoring import DaskScoreJob
+from anomaly_gan.data.tables import expand_sources
 from anomaly_gan.exceptions import BadRowsError
-from anomaly_gan.io import expand_sources
+from anomaly_gan.jobs.batch import ScoreJob
+from anomaly_gan.jobs.dask_batch import DaskScoreJob
 from tests.conftest import ROOT
 
 pytestmark = [
@@ -106,7 +106,9 @@ def test_matches_single_machine_row_for_row(
         assert getattr(many, name) == pytest.approx(getattr(one, name)), name
     with Client(cluster.scheduler_address) as client:
         loads = client.run(
-            lambda: __import__("anomaly_gan.dask_scoring").dask_scoring.LOADS["count"]
+            lambda: __import__("anomaly_gan.jobs.dask_batch").jobs.dask_batch.LOADS[
+                "count"
+            ]
         )
     assert max(loads.values()) == 1  # once per worker, however many partitions
     if kind == "csv":

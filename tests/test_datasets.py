@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from anomaly_gan.datasets import (
+from anomaly_gan.data.datasets import (
     FRAUD_TYPES,
     load_adbench,
     load_mnist,

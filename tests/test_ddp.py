@@ -16,7 +16,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from anomaly_gan import GANomalyDetector, make_transactions
-from anomaly_gan.training import CHECKPOINT_NAME
+from anomaly_gan.engine.training import CHECKPOINT_NAME
 from tests.conftest import ROOT
 
 pytestmark = [

@@ -33,7 +33,7 @@ def test_cuda_training_with_mixed_precision(tx_train, tx_test, tmp_path):
 
 
 def test_cuda_image_training_with_mixed_precision(tmp_path):
-    from anomaly_gan.image_detector import ImageGANomalyDetector
+    from anomaly_gan.detectors.image import ImageGANomalyDetector
 
     rng = np.random.default_rng(0)
     base = np.linspace(10, 60, 32)[None, None, :].repeat(32, axis=1)

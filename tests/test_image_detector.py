@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from anomaly_gan.detectors.image import ImageGANomalyDetector, resolve_image_sizes
 from anomaly_gan.exceptions import ArtifactError, ConfigError, DataError
-from anomaly_gan.image_detector import ImageGANomalyDetector, resolve_image_sizes
 from anomaly_gan.models.image import ImageDiscriminator, ImageGenerator
 
 
@@ -78,7 +78,7 @@ def test_heat_map_points_at_a_planted_defect(fitted):
 
 
 def test_save_load_round_trip_and_modality_check(fitted, tmp_path):
-    from anomaly_gan.detector import GANomalyDetector
+    from anomaly_gan.detectors.tabular import GANomalyDetector
 
     rng = np.random.default_rng(3)
     images = normal_images(20, rng)
@@ -120,7 +120,7 @@ def test_fit_from_a_folder_skips_a_corrupt_file(tmp_path):
 
 
 def test_resume_after_a_kill_matches_an_uninterrupted_run(tmp_path, monkeypatch):
-    from anomaly_gan.training import GanTrainer
+    from anomaly_gan.engine.training import GanTrainer
 
     images = normal_images(120, np.random.default_rng(1))
     opts = {"image_size": 16, "epochs": 4, "random_state": 0}
@@ -150,7 +150,7 @@ def test_resume_after_a_kill_matches_an_uninterrupted_run(tmp_path, monkeypatch)
 
 
 def test_cosine_neighbours_in_pixels_and_latent_code(fitted, tmp_path):
-    from anomaly_gan.image_neighbors import VIEWS
+    from anomaly_gan.models.image_neighbors import VIEWS
 
     assert fitted.knn_space == "cosine"
     assert fitted.knn_reference_.shape[0] == 0  # no Euclidean pixel reference
@@ -189,8 +189,8 @@ def test_a_model_with_euclidean_pixel_neighbours_loads_as_it_scored(
     tmp_path, monkeypatch
 ):
     """0.3 to 0.5 image models: Euclidean pixels, latent 1 + knn 2."""
-    from anomaly_gan import artifacts
-    from anomaly_gan.artifacts import load_model_dir, save_model_dir
+    from anomaly_gan.detectors import artifacts
+    from anomaly_gan.detectors.artifacts import load_model_dir, save_model_dir
 
     rng = np.random.default_rng(7)
     det = ImageGANomalyDetector(

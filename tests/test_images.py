@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from anomaly_gan.exceptions import DataError
-from anomaly_gan.images import (
+from anomaly_gan.data.images import (
     infer_channels,
     is_image_source,
     iter_image_batches,
@@ -16,6 +15,7 @@ from anomaly_gan.images import (
     prepare,
     to_uint8,
 )
+from anomaly_gan.exceptions import DataError
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from anomaly_gan.data.tables import atomic_write, read_table, table_format, write_table
 from anomaly_gan.exceptions import DataError
-from anomaly_gan.io import atomic_write, read_table, table_format, write_table
 
 FRAME = pd.DataFrame(
     {"id": ["a", "b", "c"], "amount": [1.5, 2.0, None], "n": [1, 2, 3]}

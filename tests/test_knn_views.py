@@ -9,8 +9,8 @@ import torch
 
 from anomaly_gan import GANomalyDetector
 from anomaly_gan.exceptions import ConfigError
-from anomaly_gan.knn_views import KnnViews
-from anomaly_gan.preprocessing import TabularPreprocessor
+from anomaly_gan.features.preprocessing import TabularPreprocessor
+from anomaly_gan.models.knn_views import KnnViews
 
 CPU = torch.device("cpu")
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from anomaly_gan.marginal_tails import MarginalTails
+from anomaly_gan.models.marginal_tails import MarginalTails
 
 
 def _reference(n=999, seed=0):
@@ -75,7 +75,7 @@ def test_a_tampered_state_is_refused():
 
 
 def test_blocks_give_the_same_scores_as_one_pass(monkeypatch):
-    import anomaly_gan.marginal_tails as module
+    import anomaly_gan.models.marginal_tails as module
 
     tails = MarginalTails.fit(_reference())
     probe = _reference(300, seed=3)

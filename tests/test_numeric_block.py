@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from anomaly_gan.exceptions import SchemaError
-from anomaly_gan.numeric_block import is_plain_numeric, read_block
-from anomaly_gan.preprocessing import TabularPreprocessor, TransformReport
+from anomaly_gan.features.numeric_block import is_plain_numeric, read_block
+from anomaly_gan.features.preprocessing import TabularPreprocessor
+from anomaly_gan.features.transform_report import TransformReport
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from anomaly_gan.data.partitions import plan_pieces, read_piece
+from anomaly_gan.data.tables import iter_batches
 from anomaly_gan.exceptions import DataError
-from anomaly_gan.io import iter_batches
-from anomaly_gan.partitions import plan_pieces, read_piece
 
 
 def _frame(n: int) -> pd.DataFrame:

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 
 from anomaly_gan.exceptions import SchemaError
-from anomaly_gan.preprocessing import OTHER, TabularPreprocessor, TransformReport
+from anomaly_gan.features.preprocessing import TabularPreprocessor
+from anomaly_gan.features.transform_report import OTHER, TransformReport
 from tests.strategies import mixed_frames
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from anomaly_gan import GANomalyDetector
 from anomaly_gan.exceptions import ArtifactError, RegistryError
-from anomaly_gan.registry import STATE, ModelRegistry, resolve_model_spec
+from anomaly_gan.stores.registry import STATE, ModelRegistry, resolve_model_spec
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,11 @@ import pytest
 from filelock import FileLock
 
 from anomaly_gan.cli import main
-from anomaly_gan.datasets import make_transactions
+from anomaly_gan.data.datasets import make_transactions
 from anomaly_gan.exceptions import ConfigError, LockedError
-from anomaly_gan.registry import STATE, ModelRegistry
-from anomaly_gan.retrain import RetrainConfig, run_retrain
+from anomaly_gan.jobs.retrain import run_retrain
+from anomaly_gan.jobs.retrain_config import RetrainConfig
+from anomaly_gan.stores.registry import STATE, ModelRegistry
 
 ROOT = Path(__file__).resolve().parents[1]
 DETECTOR = """

@@ -30,7 +30,11 @@ def _compare(got: pd.DataFrame, want: pd.DataFrame) -> None:
     for col in want.columns:
         if pd.api.types.is_float_dtype(want[col]):
             np.testing.assert_allclose(
-                got[col].to_numpy(), want[col].to_numpy(), rtol=1e-9, atol=0, err_msg=col
+                got[col].to_numpy(),
+                want[col].to_numpy(),
+                rtol=1e-9,
+                atol=0,
+                err_msg=col,
             )
         else:
             pd.testing.assert_series_equal(got[col], want[col], check_names=True)
@@ -60,6 +64,8 @@ def test_comparison_sees_a_changed_score(tmp_path: Path) -> None:
     with pytest.raises(AssertionError):
         _compare(got, want)
     got = want.copy()
-    got.loc[5, "feature_1"] = "amount" if want.loc[5, "feature_1"] != "amount" else "hour"
+    got.loc[5, "feature_1"] = (
+        "amount" if want.loc[5, "feature_1"] != "amount" else "hour"
+    )
     with pytest.raises(AssertionError):
         _compare(got, want)

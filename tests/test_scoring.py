@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from anomaly_gan.scoring import (
+from anomaly_gan.scoring.scorer import (
     RawResiduals,
     ScoreCalibrator,
     threshold_for_contamination,

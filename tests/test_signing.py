@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from anomaly_gan import GANomalyDetector
-from anomaly_gan.artifacts import MANIFEST, _describe
 from anomaly_gan.cli import main
+from anomaly_gan.detectors.artifacts import MANIFEST, _describe
+from anomaly_gan.detectors.signing import SIGNATURE
 from anomaly_gan.exceptions import ArtifactError
-from anomaly_gan.registry import ModelRegistry
-from anomaly_gan.signing import SIGNATURE
+from anomaly_gan.stores.registry import ModelRegistry
 
 KEY = "ANOMALY_GAN_SIGNING_KEY"
 

@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from anomaly_gan import GANomalyDetector
+from anomaly_gan.engine.forward import resolve_device
+from anomaly_gan.engine.training import CHECKPOINT_NAME, GanTrainer
 from anomaly_gan.exceptions import ArtifactError, ConfigError
-from anomaly_gan.training import CHECKPOINT_NAME, GanTrainer, resolve_device
 from tests.conftest import TX_OPTIONS
 
 

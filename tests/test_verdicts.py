@@ -8,7 +8,7 @@ import pytest
 
 from anomaly_gan.cli import main
 from anomaly_gan.exceptions import ConfigError, DataError
-from anomaly_gan.verdicts import SCHEMA_VERSION, VerdictStore
+from anomaly_gan.stores.verdicts import SCHEMA_VERSION, VerdictStore
 
 SCORED = pd.DataFrame(
     {

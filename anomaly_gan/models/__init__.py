@@ -1,13 +1,35 @@
-"""Torch networks and losses; tensors in, tensors out.
+"""What a detector fits and keeps.
 
-This package imports only torch and ``anomaly_gan.config``; it never sees a
-DataFrame or a file.
+The GAN networks and their losses (torch), and
+the reference-based components beside them: the knn views, the image
+neighbours and the marginal tails.
 """
 
-from anomaly_gan.models.tabular import (
-    GanOutput,
-    TabularDiscriminator,
-    TabularGenerator,
-)
+from anomaly_gan._lazy import lazy_exports
 
-__all__ = ["GanOutput", "TabularDiscriminator", "TabularGenerator"]
+__all__ = [
+    "CosineViews",
+    "GanOutput",
+    "ImageDiscriminator",
+    "ImageGenerator",
+    "KnnViews",
+    "MarginalTails",
+    "TabularDiscriminator",
+    "TabularGenerator",
+    "mean_knn_distance",
+]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "CosineViews": "image_neighbors",
+        "GanOutput": "tabular",
+        "ImageDiscriminator": "image",
+        "ImageGenerator": "image",
+        "KnnViews": "knn_views",
+        "MarginalTails": "marginal_tails",
+        "TabularDiscriminator": "tabular",
+        "TabularGenerator": "tabular",
+        "mean_knn_distance": "neighbors",
+    },
+)

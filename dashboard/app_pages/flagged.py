@@ -4,9 +4,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from anomaly_gan.verdicts import VERDICTS
-from auth import analyst_field
-from data import (
+from anomaly_gan.dashboard.auth import analyst_field
+from anomaly_gan.dashboard.sources import (
     COMPONENT_COLUMNS,
     UNREVIEWED,
     batch_id,
@@ -18,6 +17,7 @@ from data import (
     verdict_column,
     verdict_store,
 )
+from anomaly_gan.stores.verdicts import VERDICTS
 
 PAGE_SIZE = 50
 
@@ -132,14 +132,19 @@ if chosen is not None:
             with st.form("detail_verdict_form"):
                 st.markdown(f"**Verdict on {event}** (now: {row['verdict']})")
                 analyst = analyst_field("detail_analyst")
-                verdict = st.radio(
-                    "Verdict", VERDICTS, horizontal=True, key="detail_verdict"
+                verdict = (
+                    st.radio("Verdict", VERDICTS, horizontal=True, key="detail_verdict")
+                    or VERDICTS[0]
                 )
                 note = st.text_input("Note", key="detail_note")
                 if st.form_submit_button("Save verdict", key="detail_save"):
                     if not analyst.strip():
                         st.error(
                             "Enter your name first: every verdict records who set it."
+                        )
+                    elif batch is None:
+                        st.error(
+                            "This scored file has no id column: score with --id-cols."
                         )
                     else:
                         verdict_store().set_verdicts(

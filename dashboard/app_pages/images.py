@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from data import choose_batch, image_file
+from anomaly_gan.dashboard.sources import choose_batch, image_file
 
 COLUMNS = 4
 

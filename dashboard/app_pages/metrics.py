@@ -9,20 +9,20 @@ import pandas as pd
 import streamlit as st
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from anomaly_gan.evaluation import (
-    RankMetrics,
-    anomaly_labels,
-    evaluate_scores,
-    rank_metrics,
-)
-from auth import analyst_name
-from data import (
+from anomaly_gan.dashboard.auth import analyst_name
+from anomaly_gan.dashboard.sources import (
     batch_id,
     batch_threshold,
     choose_batch,
     id_column,
     registry,
     verdict_store,
+)
+from anomaly_gan.scoring.metrics import (
+    RankMetrics,
+    anomaly_labels,
+    evaluate_scores,
+    rank_metrics,
 )
 
 
@@ -101,7 +101,7 @@ if chosen is not None:
     if label_cols and len(decided):
         options.append("both (verdicts override the label column)")
     choice = (
-        st.radio("Labels from", options, horizontal=True, key="labels_from")
+        (st.radio("Labels from", options, horizontal=True, key="labels_from") or "")
         if len(options) > 1
         else (options[0] if options else "")
     )

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from data import registry
+from anomaly_gan.dashboard.sources import registry
 
 st.title("Models")
 reg = registry()

@@ -4,7 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from data import batch_threshold, choose_batch, id_column
+from anomaly_gan.dashboard.sources import batch_threshold, choose_batch, id_column
 
 st.title("Overview")
 chosen = choose_batch()

@@ -2,9 +2,15 @@
 
 import streamlit as st
 
-from anomaly_gan.verdicts import VERDICTS
-from auth import analyst_field
-from data import batch_id, choose_batch, event_label, id_column, verdict_store
+from anomaly_gan.dashboard.auth import analyst_field
+from anomaly_gan.dashboard.sources import (
+    batch_id,
+    choose_batch,
+    event_label,
+    id_column,
+    verdict_store,
+)
+from anomaly_gan.stores.verdicts import VERDICTS
 
 st.title("Triage")
 chosen = choose_batch()
@@ -29,10 +35,12 @@ if chosen is not None:
         events = st.multiselect(
             "Events (the 500 highest scores)",
             list(labels),
-            format_func=labels.get,
+            format_func=lambda key: labels.get(key, key),
             key="events",
         )
-        verdict = st.radio("Verdict", VERDICTS, horizontal=True, key="verdict")
+        verdict = (
+            st.radio("Verdict", VERDICTS, horizontal=True, key="verdict") or VERDICTS[0]
+        )
         note = st.text_area("Note", key="note")
         bulk = len(events) > 1
         confirmed = bulk and st.checkbox(
@@ -42,7 +50,7 @@ if chosen is not None:
         if st.button(label, key="save"):
             if not analyst.strip():
                 st.error("Enter your name first: every verdict records who set it.")
-            elif not events:
+            elif not events or batch is None:
                 st.error("Select at least one event.")
             elif bulk and not confirmed:
                 st.error(

@@ -3,7 +3,7 @@
 import pytest
 
 from anomaly_gan.cli import main
-from anomaly_gan.datasets import make_transactions
+from anomaly_gan.data.datasets import make_transactions
 
 from .test_cli import TRAIN_ARGS
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from anomaly_gan.cli import main
-from anomaly_gan.datasets import make_transactions
+from anomaly_gan.data.datasets import make_transactions
 
 
 @pytest.fixture
@@ -212,12 +212,12 @@ def test_bad_input_is_one_line_with_its_exit_code(
 def test_file_system_errors_are_one_line_and_other_os_errors_are_bugs(
     monkeypatch, capsys, error, code, message
 ):
-    from anomaly_gan import commands
+    from anomaly_gan.cli import generate
 
     def fail(args):
         raise error
 
-    monkeypatch.setattr(commands, "run_generate", fail)
+    monkeypatch.setattr(generate, "run", fail)
     assert main(["generate", "--rows", "10", "--out", "out.csv"]) == code
     assert capsys.readouterr().err.strip() == message
 
@@ -491,3 +491,28 @@ def test_reordered_columns_score_exactly_as_the_original_order(
         pd.read_csv(classics / "ok_scores.csv"),
         pd.read_csv(classics / "reordered_scores.csv"),
     )
+
+
+def test_evaluate_leaves_out_rows_score_rejects_and_says_how_many(
+    model, tmp_path, capsys
+):
+    # Issue 16: evaluate stopped at the first bad row where score rejects it.
+    frame = make_transactions(300, fraud_rate=0.05, random_state=1)
+    frame["amount"] = frame["amount"].astype(object)
+    frame.loc[[4, 9], "amount"] = "lots"
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    argv = ["evaluate", "--model", str(model), "--data", str(tmp_path / "bad.csv")]
+    argv += ["--label-col", "is_fraud", "--json", str(tmp_path / "r.json")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "2 row(s) could not be scored and are left out of the metrics" in err
+    assert "row 5: column 'amount': expected a number" in err  # as score numbers rows
+    import json
+
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["rows_rejected"] == 2
+    assert report["n_rows"] == 298
+    argv = ["score", "--model", str(model), "--data", str(tmp_path / "bad.csv")]
+    assert main([*argv, "--out", str(tmp_path / "s.csv"), "--quiet"]) == 0
+    rejected = (tmp_path / "s.csv.rejected.csv").read_text().splitlines()
+    assert len(rejected) == 3  # header + the same two rows

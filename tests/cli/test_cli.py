@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from anomaly_gan.cli import main
-from anomaly_gan.datasets import make_transactions
+from anomaly_gan.data.datasets import make_transactions
 
 TRAIN_ARGS = [
     "--label-col",
@@ -550,7 +550,7 @@ def test_train_warns_of_a_column_numeric_in_the_model_in_service(
 
 
 def test_complete_oidc_settings_pass_the_check(tmp_path):
-    from anomaly_gan.commands import OIDC_KEYS, _check_oidc_settings
+    from anomaly_gan.cli.dashboard import OIDC_KEYS, _check_oidc_settings
 
     (tmp_path / "home" / ".streamlit").mkdir(parents=True)
     keys = "\n".join(f'{key} = "x"' for key in OIDC_KEYS)

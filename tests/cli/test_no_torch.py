@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from anomaly_gan.cli import main
-from anomaly_gan.verdicts import VerdictStore
+from anomaly_gan.stores.verdicts import VerdictStore
 
 # Runs the CLI in a fresh interpreter, then says whether torch was imported.
 PROBE = (
@@ -64,8 +64,10 @@ def test_commands_without_tensors_do_not_import_torch(workspace, argv):
 def test_the_dashboards_model_list_does_not_import_torch(workspace):
     code = (
         "import sys\n"
-        "from anomaly_gan.registry import ModelRegistry\n"
-        f"rows = ModelRegistry({str(workspace / 'registry')!r}).versions()\n"
+        "import os\n"
+        f"os.environ['ANOMALY_GAN_REGISTRY'] = {str(workspace / 'registry')!r}\n"
+        "from anomaly_gan.dashboard.sources import registry\n"
+        "rows = registry().versions()\n"
         "assert rows, rows\n"
         "print('torch' in sys.modules)\n"
     )

@@ -13,7 +13,7 @@ import sqlite3
 import pytest
 
 from anomaly_gan.cli import main
-from anomaly_gan.datasets import make_transactions
+from anomaly_gan.data.datasets import make_transactions
 
 
 @pytest.fixture

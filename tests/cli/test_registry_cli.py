@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from anomaly_gan.cli import main
-from anomaly_gan.datasets import make_transactions
+from anomaly_gan.data.datasets import make_transactions
 
 TRAIN = [
     "--label-col",

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from anomaly_gan.cli import main
-from anomaly_gan.datasets import make_transactions
+from anomaly_gan.data.datasets import make_transactions
 
 EXE = str(Path(sys.executable).parent / "anomaly-gan")
 
@@ -211,8 +211,8 @@ def test_scored_files_record_the_threshold_they_were_scored_at(tmp_path, monkeyp
     import pyarrow.parquet as pq
 
     from anomaly_gan.cli import main
-    from anomaly_gan.datasets import make_transactions
-    from anomaly_gan.scored_meta import read_meta
+    from anomaly_gan.data.datasets import make_transactions
+    from anomaly_gan.data.scored_meta import read_meta
 
     from .test_cli import TRAIN_ARGS
 

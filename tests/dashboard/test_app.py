@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from anomaly_gan.batch import score_frame
-from anomaly_gan.registry import ModelRegistry
-from anomaly_gan.verdicts import VerdictStore
+from anomaly_gan.jobs.scored_rows import score_frame
+from anomaly_gan.stores.registry import ModelRegistry
+from anomaly_gan.stores.verdicts import VerdictStore
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py")
 PAGES = ("overview", "flagged", "triage", "metrics", "models", "images")
@@ -293,10 +293,7 @@ def test_secret_sign_in_guards_every_page(env, monkeypatch):
 
 
 def test_uploads_are_validated_and_added_atomically(env, monkeypatch):
-    import sys
-
-    sys.path.insert(0, str(Path(APP).parent))
-    import data
+    from anomaly_gan.dashboard import sources as data
 
     monkeypatch.setenv("ANOMALY_GAN_MAX_UPLOAD_MB", "1")
     good = b"id,anomaly_score,is_anomaly\na,0.5,0\nb,3.2,1\n"
@@ -401,8 +398,8 @@ def test_a_signed_in_analyst_cannot_save_verdicts_under_another_name(
 def test_overview_and_metrics_agree_on_the_batch_threshold(env, fitted, tx_test):
     # Issue 15, cases 12-13: Overview counted the file's flags while Metrics
     # started its slider at the lowest flagged score rounded to 2 decimals.
-    from anomaly_gan.batch import ScoreJob
-    from anomaly_gan.scored_meta import scoring_meta
+    from anomaly_gan.data.scored_meta import scoring_meta
+    from anomaly_gan.jobs.batch import ScoreJob
 
     data = env / "fresh.csv"
     tx_test.to_csv(data, index=False)

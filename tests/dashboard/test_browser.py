@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from anomaly_gan.batch import score_frame
-from anomaly_gan.verdicts import VerdictStore
+from anomaly_gan.jobs.scored_rows import score_frame
+from anomaly_gan.stores.verdicts import VerdictStore
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [

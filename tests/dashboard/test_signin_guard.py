@@ -1,11 +1,9 @@
 """Sign-in rate limits and lockout (issue 15, case 8: 30 wrong secrets in 3.9 s)."""
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.signin_guard import SignInGuard
+from anomaly_gan.dashboard.signin_guard import SignInGuard
 
 from .test_app import APP
 
@@ -65,10 +63,7 @@ def test_the_dashboard_locks_out_after_repeated_wrong_secrets(tmp_path, monkeypa
     monkeypatch.setenv("ANOMALY_GAN_SECRET_FILE", str(secret))
     monkeypatch.setenv("ANOMALY_GAN_SIGNIN_MAX_FAILURES", "3")
     monkeypatch.setenv("ANOMALY_GAN_SIGNIN_DELAY_S", "0.01")
-    import sys
-
-    sys.path.insert(0, str(Path(APP).parent))
-    import signin_guard  # the module the app imports: its guard is the shared one
+    from anomaly_gan.dashboard import signin_guard  # the app's: its guard is shared
 
     monkeypatch.setattr(signin_guard, "_shared", None)  # fresh, with these settings
     at = AppTest.from_file(APP, default_timeout=60)

@@ -1,0 +1,296 @@
+"""``anomaly-gan score``: score a file with a saved model, streaming, with progress.
+
+``add_parser`` declares the options; ``run`` handles them and returns the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from anomaly_gan.cli._options import (
+    EPILOG,
+    TABLES,
+    model_option,
+    registry_option,
+    scoring_device_option,
+    threshold_options,
+)
+from anomaly_gan.cli._shared import (
+    image_model,
+    load_model,
+    operating_point,
+    scoring_meta,
+    set_threads,
+    write_json,
+)
+from anomaly_gan.exceptions import ConfigError
+
+
+def add_parser(sub: Any) -> None:
+    """Declare ``score`` and its options on the subcommand parsers ``sub``."""
+    p = sub.add_parser(
+        "score",
+        help="score CSV or Parquet files with a trained model (streaming)",
+        description=(
+            "Stream rows through the model in bounded memory and write anomaly_score, "
+            "is_anomaly, the score components and the top contributing features. "
+            "Rows that cannot be scored go to OUT.rejected.csv (or fail the run with "
+            "--fail-on-bad-rows). Outputs are written to temporary files and renamed "
+            "into place when complete."
+        ),
+        epilog=EPILOG,
+    )
+    model_option(p)
+    p.add_argument(
+        "--data",
+        required=True,
+        nargs="+",
+        metavar="FILE",
+        help=f"input files or glob patterns ({TABLES})",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="output table (.csv or .parquet); with --engine dask a folder",
+    )
+    p.add_argument(
+        "--format",
+        choices=["csv", "parquet"],
+        help="output format (default: from --out's extension)",
+    )
+    p.add_argument(
+        "--id-cols",
+        nargs="+",
+        metavar="C",
+        help="columns copied first (default: the model's id columns)",
+    )
+    p.add_argument(
+        "--keep-cols",
+        nargs="+",
+        metavar="C",
+        help="more input columns copied to the output",
+    )
+    p.add_argument(
+        "--top-k",
+        type=int,
+        default=3,
+        metavar="K",
+        help="contributing features per row (default: 3; 0 for none)",
+    )
+    p.add_argument(
+        "--label-col",
+        metavar="C",
+        help="label column: report ROC-AUC and average precision against it",
+    )
+    threshold_options(p)
+    p.add_argument(
+        "--fail-on-bad-rows",
+        action="store_true",
+        help="exit 4 at the first row that cannot be scored instead of rejecting it",
+    )
+    p.add_argument(
+        "--batch-rows",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="rows per batch (default: 100000; memory grows with it)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="CPU threads for the model (default: one fewer than the cores this "
+        "process may use, at least 1; with --engine dask: per worker process, "
+        "default 1)",
+    )
+    p.add_argument(
+        "--summary-json", metavar="FILE", help="also write the run summary as JSON"
+    )
+    p.add_argument(
+        "--heatmaps",
+        metavar="DIR",
+        help="image models: write each image's input, reconstruction and heat-map overlay as PNGs to DIR (replaced as a whole)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    scoring_device_option(p)
+    registry_option(p)
+    d = p.add_argument_group(
+        "scale-out",
+        "score partitions in parallel on Dask (needs: pip install 'anomaly-gan[dask]'); "
+        "--out is then a folder of Parquet parts, one per partition, swapped in whole "
+        "when every part is written",
+    )
+    d.add_argument(
+        "--engine",
+        choices=["local", "dask"],
+        default="local",
+        help="local: one streaming process (default); dask: partitions on a Dask cluster",
+    )
+    d.add_argument(
+        "--scheduler",
+        default="local",
+        metavar="ADDRESS",
+        help="'local' (default) for a local cluster of --workers processes, or a "
+        "scheduler address such as tcp://10.0.0.5:8786 (the model folder and inputs "
+        "must be readable at the same paths on every worker)",
+    )
+    d.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="worker processes of the local cluster (default: 2; one thread each, "
+        "or --threads)",
+    )
+    d.add_argument(
+        "--partition-mb",
+        type=float,
+        default=64.0,
+        metavar="MB",
+        help="input megabytes per partition (default: 64; CSV bytes or uncompressed "
+        "Parquet row groups; a compressed CSV file is one partition)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """``anomaly-gan score``: the streaming job."""
+    from anomaly_gan.data.tables import check_outputs, expand_sources, table_format
+    from anomaly_gan.jobs.batch import ScoreJob
+
+    if args.top_k < 0:
+        msg = f"--top-k: expected 0 or more, found {args.top_k}"
+        raise ConfigError(msg)
+    if args.batch_rows < 1:
+        msg = f"--batch-rows: expected a positive integer, found {args.batch_rows}"
+        raise ConfigError(msg)
+    if args.threads is not None and args.threads < 1:
+        msg = f"--threads: expected a positive integer, found {args.threads}"
+        raise ConfigError(msg)
+    dask = args.engine == "dask"
+    check_outputs(
+        args.data,
+        files={
+            **({} if dask else {"--out": args.out}),
+            "--out (its rejection file)": f"{args.out}.rejected.csv",
+            "--summary-json": args.summary_json,
+        },
+        folders={"--heatmaps": args.heatmaps, **({"--out": args.out} if dask else {})},
+    )
+    if args.engine == "dask":
+        from anomaly_gan.cli.dask_command import run_score_dask
+
+        if args.heatmaps or image_model(args):
+            msg = "--engine dask: scores tables; image models score with --engine local"
+            raise ConfigError(msg)
+        if args.device not in ("auto", "cpu"):
+            msg = f"--device {args.device}: --engine dask scores on its workers' CPUs; use --engine local"
+            raise ConfigError(msg)
+        threshold, meta = scoring_meta(load_model(args, device="cpu"), args)
+        return run_score_dask(
+            args,
+            threshold=threshold,
+            meta=meta,
+            progress=_Progress(quiet=args.quiet),
+            report=_report_scoring,
+        )
+    from anomaly_gan.cli.dask_command import refuse_dask_options
+
+    refuse_dask_options(args)
+    set_threads(args.threads)
+    table_format(args.out, args.format)  # a bad output name fails before any work
+    if image_model(args):
+        from anomaly_gan.cli.image_commands import _load, run_score_images
+
+        return run_score_images(args, operating_point(_load(args), args))
+    if args.heatmaps:
+        msg = "--heatmaps: only for image models"
+        raise ConfigError(msg)
+    sources = expand_sources(args.data)
+    det = load_model(args)
+    threshold, meta = scoring_meta(det, args)
+    progress = _Progress(quiet=args.quiet)
+    job = ScoreJob(
+        det,
+        sources,
+        Path(args.out),
+        fmt=args.format,
+        id_cols=args.id_cols,
+        keep_cols=args.keep_cols,
+        top_k=args.top_k,
+        threshold=threshold,
+        label_col=args.label_col,
+        fail_on_bad_rows=args.fail_on_bad_rows,
+        batch_rows=args.batch_rows,
+        progress=progress.update,
+        meta=meta,
+    )
+    try:
+        summary = job.run()
+    finally:
+        progress.close()
+    _report_scoring(summary, args)
+    return 0
+
+
+def _report_scoring(summary: Any, args: argparse.Namespace) -> None:
+    """Print a scoring run's summary lines (and write --summary-json)."""
+    rate = summary.flagged / summary.scored if summary.scored else 0.0
+    print(
+        f"rows in {summary.rows_in:,}: scored {summary.scored:,}, rejected {summary.rejected:,}, "
+        f"flagged {summary.flagged:,} ({rate:.2%}) above threshold {summary.threshold:.4f}; "
+        f"{summary.seconds:.1f} s ({summary.rows_per_s:,.0f} rows/s)"
+    )
+    if summary.unseen:
+        detail = ", ".join(f"{k}: {v:,}" for k, v in summary.unseen.items())
+        print(f"categories unseen in training (scored as other): {detail}")
+    if summary.extra_columns:
+        print(f"columns not used by the model: {', '.join(summary.extra_columns)}")
+    if summary.roc_auc is not None:
+        print(
+            f"against '{args.label_col}': ROC-AUC {summary.roc_auc:.4f}, average precision {summary.average_precision:.4f}"
+        )
+    if summary.rejected_output:
+        print(f"rejected rows written to {summary.rejected_output}")
+    print(f"scores written to {summary.output}")
+    if args.summary_json:
+        write_json(args.summary_json, summary.to_dict())
+
+
+class _Progress:
+    """A progress bar on a terminal; otherwise a plain log line every 10 s."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.bar: Any = None
+        self.last_line = time.monotonic()
+        self.seen = 0
+
+    def update(self, summary: Any) -> None:
+        if self.quiet:
+            return
+        if self.tty:
+            if self.bar is None:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(
+                    unit=" rows", unit_scale=True, desc="scoring", file=sys.stderr
+                )
+            self.bar.update(summary.rows_in - self.seen)
+            self.bar.set_postfix(flagged=summary.flagged, rejected=summary.rejected)
+        elif time.monotonic() - self.last_line >= 10:
+            self.last_line = time.monotonic()
+            print(
+                f"anomaly-gan: {summary.rows_in:,} rows read, {summary.flagged:,} flagged, {summary.rejected:,} rejected",
+                file=sys.stderr,
+            )
+        self.seen = summary.rows_in
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

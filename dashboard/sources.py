@@ -7,6 +7,7 @@ only opened inside the configured scores folder.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -63,6 +64,31 @@ def score_files() -> list[Path]:
         )
     ]
     return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def drift_reports() -> list[tuple[Path, dict[str, Any]]]:
+    """Drift reports of the scored files (``OUT.drift.json``), oldest first.
+
+    Each is what ``anomaly-gan score`` wrote beside its output; unreadable ones
+    are skipped.
+    """
+    out = []
+    for scored in reversed(score_files()):
+        path = scored.with_name(scored.name + ".drift.json")
+        if path.is_file():
+            report = _drift_report(str(path), path.stat().st_mtime)
+            if report is not None:
+                out.append((scored, report))
+    return out
+
+
+@st.cache_data(show_spinner=False)
+def _drift_report(path: str, mtime: float) -> dict[str, Any] | None:
+    try:
+        report = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) and "features" in report else None
 
 
 def confined(path: Path) -> Path:

@@ -24,6 +24,7 @@ navigation = st.navigation(
         st.Page(PAGES / "triage.py", title="Triage"),
         st.Page(PAGES / "metrics.py", title="Metrics"),
         st.Page(PAGES / "models.py", title="Models"),
+        st.Page(PAGES / "drift.py", title="Drift"),
         st.Page(PAGES / "images.py", title="Images"),
     ]
 )

@@ -29,11 +29,11 @@ OUT="$HOME_DIR/outputs"
 mkdir -p "$DATA" "$OUT"
 AG="$VENV/bin/anomaly-gan"
 
-echo "== 1/4 generating demo transactions into data/"
+echo "== 1/5 generating demo transactions into data/"
 "$AG" generate --rows "$ROWS" --fraud-rate 0.01 --random-state 0 --out "$DATA/transactions_train.parquet"
 "$AG" generate --rows "$SCORE_ROWS" --fraud-rate 0.01 --random-state 1 --out "$DATA/transactions_fresh.csv"
 
-echo "== 2/4 training on the normal rows (fraud-labelled rows are dropped)"
+echo "== 2/5 training on the normal rows (fraud-labelled rows are dropped)"
 epochs=()
 if [ -n "${DEMO_EPOCHS:-}" ]; then epochs=(--epochs "$DEMO_EPOCHS"); fi
 "$AG" train --data "$DATA/transactions_train.parquet" --out "$MODEL" \
@@ -41,12 +41,12 @@ if [ -n "${DEMO_EPOCHS:-}" ]; then epochs=(--epochs "$DEMO_EPOCHS"); fi
     --exclude-cols fraud_type --random-state 0 "${epochs[@]}" \
     --register --promote --registry "$HOME_DIR/registry"
 
-echo "== 3/4 scoring a fresh file"
+echo "== 3/5 scoring a fresh file"
 "$AG" score --model "$MODEL" --data "$DATA/transactions_fresh.csv" --out "$OUT/demo_scores.csv" \
     --keep-cols is_fraud amount merchant_category country --label-col is_fraud \
     --summary-json "$OUT/demo_summary.json"
 
-echo "== 4/4 summary"
+echo "== 4/5 summary"
 "$VENV/bin/python" - "$OUT/demo_summary.json" "$MODEL" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -57,7 +57,14 @@ if s.get("roc_auc") is not None:
     print(f"average precis.  {s['average_precision']:.4f}")
 print(f"model            {sys.argv[2]}")
 print(f"scores           {s['output']}")
+d = s.get("drift")
+if d:
+    moved = ", ".join(d["drifted_features"]) or "none"
+    print(f"drift            features drifted: {moved}; details in {s['drift_output']}")
 PY
+
+echo "== 5/5 drift of the fresh file against the training data (no scoring)"
+"$AG" drift --model "$MODEL" --data "$DATA/transactions_fresh.csv" --json "$OUT/demo_drift.json"
 
 if [ "$DASHBOARD" = 1 ] && [ -t 0 ]; then
     echo "== starting the dashboard on the demo scores (Ctrl-C to stop)"

@@ -456,3 +456,61 @@ def test_confirmed_benign_rows_and_the_cap_are_learned(tmp_path, champion_regist
     # the cap (1% of the training window) bounds the rest.
     assert rows["flagged_but_confirmed_benign"] > 0
     assert rows["held_back"] + rows["restored"] <= int(0.01 * rows["train_normal"])
+
+
+@pytest.mark.slow
+def test_with_the_drift_trigger_an_unmoved_window_is_skipped_and_a_moved_one_retrains(
+    tmp_path, champion_registry, capsys
+):
+    # Same generator as the champion's training data, no fraud: nothing moved.
+    registry = tmp_path / "registry"
+    shutil.copytree(champion_registry, registry)
+    calm = make_transactions(3_000, fraud_rate=0.0, random_state=0)
+    calm.drop(columns=["is_fraud", "fraud_type"]).to_parquet(tmp_path / "calm.parquet")
+    moved = calm.copy()
+    moved["amount"] = moved["amount"] * 4
+    moved.drop(columns=["is_fraud", "fraud_type"]).to_parquet(
+        tmp_path / "moved.parquet"
+    )
+    text = (
+        f'registry = "{registry}"\n[data]\npaths = ["{{p}}"]\n'
+        'timestamp_col = "timestamp"\n[trigger]\nwhen_drift = true\n'
+    ) + DETECTOR.format(epochs=2, exclude="[]")
+    (tmp_path / "calm.toml").write_text(text.format(p=tmp_path / "calm.parquet"))
+    assert main(["retrain", "--config", str(tmp_path / "calm.toml")]) == 5
+    out = capsys.readouterr().out
+    assert "skip (no drift above the trigger's bounds" in out
+    (report,) = ModelRegistry(registry).run_reports()
+    assert report["decision"] == "skip" and report["drift"]["triggered"] is False
+    assert report["drift"]["drifted_features"] == []
+    assert [v["version"] for v in ModelRegistry(registry).versions()] == [1]
+    # The same config without the table retrains; with it, a moved window does.
+    (tmp_path / "moved.toml").write_text(
+        text.format(p=tmp_path / "moved.parquet").replace("when_drift = true", "")
+    )
+    assert main(
+        ["retrain", "--config", str(tmp_path / "moved.toml"), "--when-drift"]
+    ) in (0, 5)
+    out = capsys.readouterr().out
+    assert "retrained because 1 feature(s) drifted (PSI >= 0.2): amount" in out
+    # (both runs may start within one second: find this one by its decision)
+    (report,) = [
+        r for r in ModelRegistry(registry).run_reports() if r["decision"] != "skip"
+    ]
+    assert report["drift"]["triggered"] is True and report["version"] == 2
+
+
+def test_trigger_config_errors_name_the_key(tmp_path):
+    base = {"data": {"paths": ["x.csv"]}}
+    with pytest.raises(
+        ConfigError, match=r"\[trigger\] when_drift: expected true or false"
+    ):
+        RetrainConfig.from_dict({**base, "trigger": {"when_drift": "yes"}})
+    with pytest.raises(ConfigError, match=r"\[trigger\] unknown key 'bound'"):
+        RetrainConfig.from_dict({**base, "trigger": {"bound": 1}})
+    with pytest.raises(ConfigError, match=r"\[trigger\] expected psi_bound > 0"):
+        RetrainConfig.from_dict({**base, "trigger": {"psi_bound": 0}})
+    config = RetrainConfig.from_dict(
+        {**base, "trigger": {"when_drift": True, "min_drifted_features": 2}}
+    )
+    assert config.when_drift and config.trigger_min_features == 2

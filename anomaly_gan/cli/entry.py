@@ -48,6 +48,7 @@ COMMANDS = (
     "train",
     "score",
     "evaluate",
+    "drift",
     "registry",
     "retrain",
     "generate",

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from typing import Any
 
@@ -47,6 +48,13 @@ def add_parser(sub: Any) -> None:
         help="retrain even when a version was already trained on exactly this data "
         "(otherwise such a run is skipped with exit code 5)",
     )
+    p.add_argument(
+        "--when-drift",
+        action="store_true",
+        help="retrain only when the data has moved: a feature drifts against the "
+        "champion's training reference or its flag rate rises (the [trigger] "
+        "table's bounds; otherwise skipped with exit code 5)",
+    )
     registry_option(p)
     actor_option(p)
 
@@ -57,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
     from anomaly_gan.jobs.retrain_config import RetrainConfig
 
     config = RetrainConfig.from_file(args.config)
+    if args.when_drift:
+        config = dataclasses.replace(config, when_drift=True)
     outcome = run_retrain(
         config,
         registry=args.registry,

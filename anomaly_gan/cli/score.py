@@ -116,6 +116,12 @@ def add_parser(sub: Any) -> None:
         metavar="DIR",
         help="image models: write each image's input, reconstruction and heat-map overlay as PNGs to DIR (replaced as a whole)",
     )
+    p.add_argument(
+        "--no-drift",
+        action="store_true",
+        help="skip the drift report against the model's training reference "
+        "(written by default as OUT.drift.json; not computed with --engine dask)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     scoring_device_option(p)
     registry_option(p)
@@ -177,6 +183,7 @@ def run(args: argparse.Namespace) -> int:
         files={
             **({} if dask else {"--out": args.out}),
             "--out (its rejection file)": f"{args.out}.rejected.csv",
+            "--out (its drift report)": f"{args.out}.drift.json",
             "--summary-json": args.summary_json,
         },
         folders={"--heatmaps": args.heatmaps, **({"--out": args.out} if dask else {})},
@@ -228,6 +235,7 @@ def run(args: argparse.Namespace) -> int:
         batch_rows=args.batch_rows,
         progress=progress.update,
         meta=meta,
+        drift=None if args.no_drift else _drift_monitor(det, threshold),
     )
     try:
         summary = job.run()
@@ -256,6 +264,10 @@ def _report_scoring(summary: Any, args: argparse.Namespace) -> None:
         )
     if summary.rejected_output:
         print(f"rejected rows written to {summary.rejected_output}")
+    if getattr(summary, "drift", None):
+        from anomaly_gan.scoring.drift import summary_line
+
+        print(summary_line(summary.drift, summary.drift_output))
     print(f"scores written to {summary.output}")
     if args.summary_json:
         write_json(args.summary_json, summary.to_dict())
@@ -294,3 +306,15 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _drift_monitor(det: Any, threshold: float | None) -> Any:
+    """Return the run's drift monitor; None, with a note, for a model without a reference."""
+    from anomaly_gan.exceptions import ArtifactError
+    from anomaly_gan.jobs.drift_check import monitor_for
+
+    try:
+        return monitor_for(det, threshold=threshold)
+    except ArtifactError as exc:
+        print(f"anomaly-gan: note: {exc}", file=sys.stderr)
+        return None

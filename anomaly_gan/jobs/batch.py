@@ -16,6 +16,7 @@ run completes, so a killed run leaves no partial file under either name.
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import queue
 import threading
@@ -39,6 +40,7 @@ from anomaly_gan.features.schema import NUMERIC, RowIssues
 from anomaly_gan.features.transform_report import TransformReport
 from anomaly_gan.jobs.scored_rows import copied_columns, output_table
 from anomaly_gan.scoring import columns
+from anomaly_gan.scoring.drift import DriftMonitor
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +68,17 @@ class ScoreSummary:
     average_precision: float | None = None
     output: str | None = None
     rejected_output: str | None = None
+    drift: dict[str, Any] | None = None
+    drift_output: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def drift_path(out: Path) -> Path:
+    """Where a scoring run's drift report goes: ``OUT.drift.json`` beside the output."""
+    return out.with_name(out.name + ".drift.json")
 
 
 # ------------------------------------------------------------ one batch
@@ -95,6 +104,7 @@ def score_batch(
     label_col: str | None,
     fail_on_bad_rows: bool,
     normal_label: str = "normal",
+    monitor: DriftMonitor | None = None,
 ) -> ScoredBatch:
     """Score one batch of one source: output rows, rejected rows, counts.
 
@@ -134,6 +144,8 @@ def score_batch(
         labels = anomaly_labels(frame[label_col], label_col, normal_label)
     cut = float(detector.threshold_ if threshold is None else threshold)
     flagged = int((scores.anomaly_score > cut).sum())
+    if monitor is not None:
+        monitor.update(encoded, scores.anomaly_score, flagged)
     return ScoredBatch(table, rejected, flagged, scores.anomaly_score, labels, report)
 
 
@@ -188,6 +200,9 @@ class ScoreJob:
     meta : dict, optional
         How the file was scored (``scored_meta.scoring_meta``): kept in the
         Parquet schema, or beside a CSV as ``OUT.meta.json``.
+    drift : DriftMonitor, optional
+        Fed every scored batch; its report goes into the summary and beside
+        the output as ``OUT.drift.json`` (``jobs.drift_check.monitor_for``).
     """
 
     detector: GANomalyDetector
@@ -203,6 +218,7 @@ class ScoreJob:
     batch_rows: int = 100_000
     progress: Callable[[ScoreSummary], None] | None = None
     meta: dict[str, Any] | None = None
+    drift: DriftMonitor | None = None
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -220,7 +236,9 @@ class ScoreJob:
     def run(self) -> ScoreSummary:
         """Run the job; on any error nothing is left under the output names."""
         started = time.perf_counter()
-        _remove_stale_temporaries(self.out, self.rejected_path, sidecar_path(self.out))
+        _remove_stale_temporaries(
+            self.out, self.rejected_path, sidecar_path(self.out), drift_path(self.out)
+        )
         model_cols = set(self.detector.preprocessor_.required_columns_)
         wanted = [
             *(self.id_cols or self.detector.config_.id_cols or ()),
@@ -259,6 +277,13 @@ class ScoreJob:
                 self.summary.rejected_output = str(self.rejected_path)
         if self.kind == "csv":
             write_sidecar(self.out, self.meta)
+        if self.drift is None:
+            drift_path(self.out).unlink(missing_ok=True)  # an earlier run's
+        else:
+            self.summary.drift = self.drift.report()
+            self.summary.drift_output = str(drift_path(self.out))
+            with atomic_write(drift_path(self.out)) as tmp:
+                tmp.write_text(json.dumps(self.summary.drift, indent=2, default=float))
         self.summary.seconds = time.perf_counter() - started
         self.summary.rows_per_s = self.summary.rows_in / max(self.summary.seconds, 1e-9)
         self.summary.output = str(self.out)
@@ -279,6 +304,7 @@ class ScoreJob:
             threshold=self.threshold,
             label_col=self.label_col,
             fail_on_bad_rows=self.fail_on_bad_rows,
+            monitor=self.drift,
         )
         self.report.merge(scored.report)
         return scored

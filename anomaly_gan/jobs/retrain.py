@@ -58,6 +58,7 @@ from anomaly_gan.exceptions import (
 )
 from anomaly_gan.jobs.retrain_config import RetrainConfig
 from anomaly_gan.jobs.retrain_gate import apply_gate, assess_scores, score_agreement
+from anomaly_gan.jobs.retrain_trigger import drift_trigger
 from anomaly_gan.scoring.metrics import anomaly_labels
 from anomaly_gan.stores.registry import PRODUCTION, ModelRegistry, default_root
 
@@ -87,6 +88,7 @@ class RetrainOutcome:
     challenger: dict[str, Any] | None = None
     data_fingerprint: str = ""
     seconds: float = 0.0
+    drift: dict[str, Any] | None = None
 
     @property
     def exit_code(self) -> int:
@@ -177,6 +179,17 @@ def _run(
     champion, champion_cut, champion_error = _load_champion(
         config, reg, champion_version
     )
+    if config.when_drift and champion is not None and not force:
+        outcome.drift = drift_trigger(config, champion, champion_cut, frame)
+        if not outcome.drift["triggered"]:
+            outcome.decision = "skip"
+            outcome.reason = (
+                "no drift above the trigger's bounds: no feature drifted and the "
+                "champion's flag rate is within "
+                f"{config.trigger_flag_ratio:g}x its calibration rows' (--force "
+                "retrains anyway)"
+            )
+            return _finish(outcome, reg, started)
     learn = _hold_back(config, champion, champion_cut, normal, outcome)
     challenger = _train(
         config, reg, normal if learn is None else normal[learn], verbose
@@ -430,6 +443,8 @@ def _scores(det: GANomalyDetector, frame: pd.DataFrame) -> np.ndarray:
 def outcome_text(outcome: RetrainOutcome) -> str:
     """Return the run's result as a few lines for a terminal or a log."""
     head = f"run {outcome.run_id}: {outcome.decision} ({outcome.reason})"
+    if outcome.drift and outcome.drift["triggered"]:
+        head += "\nretrained because " + "; ".join(outcome.drift["reasons"])
     if outcome.version is None:  # skipped: nothing was trained or registered
         stays = f"'{outcome.alias}' stays at version {outcome.champion_version}"
         return "\n".join([head, f"nothing registered; {stays}"])

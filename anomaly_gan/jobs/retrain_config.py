@@ -20,8 +20,8 @@ class RetrainConfig:
     """What a retraining run reads from its config file (TOML or YAML).
 
     See ``docs/retraining.md`` for the file format; keys mirror these fields,
-    grouped in the tables ``[data]``, ``[normal]``, ``[holdout]``, ``[gate]`` and
-    ``[detector]``.
+    grouped in the tables ``[data]``, ``[normal]``, ``[holdout]``, ``[gate]``,
+    ``[trigger]`` and ``[detector]``.
     """
 
     paths: tuple[str, ...]
@@ -44,6 +44,10 @@ class RetrainConfig:
     min_alert_retention: float = 0.5
     min_rank_agreement: float = 0.5
     detector: dict[str, Any] = field(default_factory=dict)
+    when_drift: bool = False
+    trigger_psi_bound: float = 0.2
+    trigger_min_features: int = 1
+    trigger_flag_ratio: float = 2.0
 
     @classmethod
     def from_file(cls, path: str | Path) -> RetrainConfig:
@@ -60,7 +64,16 @@ class RetrainConfig:
         if not isinstance(raw, dict):
             msg = f"{source}: expected tables [data], [normal], [holdout], [gate], [detector]"
             raise ConfigError(msg)
-        known = {"registry", "alias", "data", "normal", "holdout", "gate", "detector"}
+        known = {
+            "registry",
+            "alias",
+            "data",
+            "normal",
+            "holdout",
+            "gate",
+            "trigger",
+            "detector",
+        }
         unknown = sorted(set(raw) - known)
         if unknown:
             msg = f"{source}: unknown key '{unknown[0]}'; expected one of {', '.join(sorted(known))}"
@@ -92,6 +105,12 @@ class RetrainConfig:
                 "min_alert_retention",
                 "min_rank_agreement",
             },
+        )
+        trigger = _table(
+            raw,
+            "trigger",
+            source,
+            {"when_drift", "psi_bound", "min_drifted_features", "flag_rate_ratio"},
         )
         detector = raw.get("detector", {}) or {}
         paths = data.get("paths")
@@ -131,6 +150,12 @@ class RetrainConfig:
             min_alert_retention=float(gate.get("min_alert_retention", 0.5)),
             min_rank_agreement=float(gate.get("min_rank_agreement", 0.5)),
             detector=dict(detector),
+            when_drift=_flag(
+                trigger, "when_drift", source, default=False, table_name="trigger"
+            ),
+            trigger_psi_bound=float(trigger.get("psi_bound", 0.2)),
+            trigger_min_features=int(trigger.get("min_drifted_features", 1)),
+            trigger_flag_ratio=float(trigger.get("flag_rate_ratio", 2.0)),
         )
         config._validate(source)
         return config
@@ -159,6 +184,12 @@ class RetrainConfig:
         if not 0 <= self.max_held_back < 1:
             msg = f"{source}: [normal] max_held_back: expected a number in [0, 1), found {self.max_held_back}"
             raise ConfigError(msg)
+        if not self.trigger_psi_bound > 0 or self.trigger_flag_ratio <= 0:
+            msg = f"{source}: [trigger] expected psi_bound > 0 and flag_rate_ratio > 0"
+            raise ConfigError(msg)
+        if self.trigger_min_features < 0:
+            msg = f"{source}: [trigger] min_drifted_features: expected 0 or more, found {self.trigger_min_features}"
+            raise ConfigError(msg)
         for key in ("min_alert_retention", "min_rank_agreement"):
             value = getattr(self, key)
             if not -1 <= value <= 1:
@@ -173,10 +204,17 @@ class RetrainConfig:
             raise ConfigError(msg) from exc
 
 
-def _flag(table: dict[str, Any], key: str, source: str) -> bool:
-    value = table.get(key, True)
+def _flag(
+    table: dict[str, Any],
+    key: str,
+    source: str,
+    *,
+    default: bool = True,
+    table_name: str = "normal",
+) -> bool:
+    value = table.get(key, default)
     if not isinstance(value, bool):
-        msg = f"{source}: [normal] {key}: expected true or false, found {value!r}"
+        msg = f"{source}: [{table_name}] {key}: expected true or false, found {value!r}"
         raise ConfigError(msg)
     return value
 

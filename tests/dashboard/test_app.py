@@ -12,7 +12,7 @@ from anomaly_gan.stores.registry import ModelRegistry
 from anomaly_gan.stores.verdicts import VerdictStore
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py")
-PAGES = ("overview", "flagged", "triage", "metrics", "models", "images")
+PAGES = ("overview", "flagged", "triage", "metrics", "models", "drift", "images")
 UNSEEN_OK = pytest.mark.filterwarnings("ignore:.*unseen in training:UserWarning")
 
 
@@ -55,6 +55,8 @@ def test_every_page_says_what_to_do_when_empty(env, name):
     text = " ".join(i.value for i in at.info)
     if name == "models":
         assert "holds no version yet" in text
+    elif name == "drift":
+        assert "No drift report yet" in text and "anomaly-gan score" in text
     else:
         assert "No scored files in" in text and "anomaly-gan score" in text
     # Issue 15, case 10: no server path reaches the browser.
@@ -487,3 +489,34 @@ def test_events_are_picked_by_score_time_and_reason_and_set_from_their_detail(
     assert saved[["event_id", "verdict", "analyst"]].values.tolist() == [
         [str(first["transaction_id"]), "needs_review", "ana"]
     ]
+
+
+@UNSEEN_OK
+def test_drift_page_shows_each_batch_against_the_training_reference(
+    env, loaded, fitted, tx_train
+):
+    import json
+
+    from anomaly_gan.jobs.drift_check import monitor_for
+
+    scores = env / "scores"
+    # day1 is the training data itself; day2 the same with amounts five times larger
+    moved = tx_train.copy()
+    moved["amount"] = moved["amount"] * 5
+    moved.to_csv(scores / "day2.csv", index=False)
+    for name, frame in (("day1.csv", tx_train), ("day2.csv", moved)):
+        monitor = monitor_for(fitted)
+        monitor.update(fitted.preprocessor_.transform(frame))
+        (scores / f"{name}.drift.json").write_text(json.dumps(monitor.report()))
+    at = page("drift")
+    assert at.metric[0].value == "1 of 2"
+    batches = at.dataframe[0].value
+    assert list(batches["batch"]) == ["day1.csv", "day2.csv"]
+    assert list(batches["drifted"]) == ["no", "yes"]
+    assert "amount" in batches["drifted features"].iloc[1]
+    assert at.multiselect(key="drift_features").value == ["amount"]
+    table = at.dataframe[1].value
+    assert table.set_index("feature").loc["amount", "drifted"] == "DRIFT"
+    at.selectbox(key="drift_batch").set_value("day1.csv").run()
+    table = at.dataframe[1].value
+    assert set(table["drifted"]) == {"ok"}

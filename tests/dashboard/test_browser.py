@@ -5,6 +5,7 @@ Skipped, with the reason, where Chromium or Playwright is not installed
 """
 
 import gc
+import json
 import shutil
 import socket
 import subprocess
@@ -52,6 +53,11 @@ def test_a_verdict_set_in_the_browser_survives_a_reload(tmp_path, fitted, tx_tes
     scores.mkdir()
     scored = score_frame(fitted, tx_test, keep_cols=["is_fraud"])
     scored.to_csv(scores / "day1.csv", index=False)
+    from anomaly_gan.jobs.drift_check import monitor_for
+
+    monitor = monitor_for(fitted)
+    monitor.update(fitted.preprocessor_.transform(tx_test))
+    (scores / "day1.csv.drift.json").write_text(json.dumps(monitor.report()))
     port = _free_port()
     server = subprocess.Popen(
         [
@@ -147,6 +153,9 @@ def test_a_verdict_set_in_the_browser_survives_a_reload(tmp_path, fitted, tx_tes
             page.screenshot(path=str(shots / "metrics.png"), full_page=True)
             visit("Models", "holds no version yet")
             page.screenshot(path=str(shots / "models.png"), full_page=True)
+            visit("Drift", "Batches with drift")
+            page.get_by_text("Per feature, over batches").wait_for(timeout=60_000)
+            page.screenshot(path=str(shots / "drift.png"), full_page=True)
             visit("Images", "This batch has no heat maps")
             page.screenshot(path=str(shots / "images.png"), full_page=True)
             browser.close()
@@ -155,7 +164,15 @@ def test_a_verdict_set_in_the_browser_survives_a_reload(tmp_path, fitted, tx_tes
         assert saved["event_id"].tolist() == [top]
         assert saved["verdict"].tolist() == ["confirmed"]
         assert saved["analyst"].tolist() == ["ana"]
-        for name in ("overview", "flagged", "triage", "metrics", "models", "images"):
+        for name in (
+            "overview",
+            "flagged",
+            "triage",
+            "metrics",
+            "models",
+            "drift",
+            "images",
+        ):
             assert (shots / f"{name}.png").stat().st_size > 10_000
     finally:
         server.terminate()

@@ -76,6 +76,7 @@ def test_score_components_and_explain(fitted, tx_test):
     assert list(comp.columns) == [
         "anomaly_score",
         "is_anomaly",
+        "fpr_estimate",
         "score_recon",
         "score_latent",
         "score_disc",

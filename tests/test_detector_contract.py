@@ -88,6 +88,7 @@ def test_fit_score_save_load_score_gives_the_same_scores(saved):
     assert columns == [
         "anomaly_score",
         "is_anomaly",
+        "fpr_estimate",
         *(f"score_{n}" for n in det.component_names),
     ]
 

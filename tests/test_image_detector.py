@@ -52,6 +52,7 @@ def test_fit_scores_and_flags_odd_images(fitted):
     assert list(comp.columns) == [
         "anomaly_score",
         "is_anomaly",
+        "fpr_estimate",
         "score_recon",
         "score_latent",
         "score_disc",

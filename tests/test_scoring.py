@@ -247,3 +247,15 @@ def test_an_unknown_combination_rule_is_refused():
     data = ScoreCalibrator.fit(residuals(50, rng), SLICES, {"knn": 1.0}).to_dict()
     with pytest.raises(ValueError, match="found 'min'"):
         ScoreCalibrator.from_dict({**data, "combine": "min"})
+
+
+def test_fpr_estimate_is_the_share_of_normal_scores_at_least_as_high():
+    from anomaly_gan.scoring.scorer import fpr_estimate
+
+    normal = np.sort(np.arange(1.0, 100.0))  # 99 normal scores 1..99
+    got = fpr_estimate(normal, np.array([200.0, 99.0, 90.5, 50.0, 1.0, -5.0]))
+    # above all: 1/100; ties count as "at least as high"; below all: 1
+    np.testing.assert_allclose(got, [0.01, 0.02, 0.10, 0.51, 1.0, 1.0])
+    threshold = threshold_for_fpr(normal, 0.05)
+    above = np.array([s for s in normal if s > threshold])
+    assert fpr_estimate(normal, above).max() <= 0.05 + 1 / 100

@@ -35,7 +35,7 @@ from anomaly_gan.detectors.artifacts import (
 from anomaly_gan.engine.forward import resolve_device
 from anomaly_gan.exceptions import ArtifactError, ConfigError
 from anomaly_gan.scoring import columns
-from anomaly_gan.scoring.scorer import Scores, threshold_for_fpr
+from anomaly_gan.scoring.scorer import Scores, fpr_estimate, threshold_for_fpr
 
 
 class ScoreResult(NamedTuple):
@@ -75,12 +75,16 @@ class GanDetectorBase(BaseDetector):  # type: ignore[misc]
         """Return the score columns every scored output carries.
 
         ``anomaly_score``, ``is_anomaly`` (above ``threshold``, else the
-        model's own threshold) and ``score_<component>`` for each component.
+        model's own threshold), ``fpr_estimate`` (the share of held-out normal
+        inputs scoring at least as high, ``scorer.fpr_estimate``) and
+        ``score_<component>`` for each component.
         """
         cut = self.threshold_ if threshold is None else threshold
+        normal = np.sort(self.validation_scores_)
         data: dict[str, Any] = {
             columns.SCORE: scores.anomaly_score,
             columns.FLAG: (scores.anomaly_score > cut).astype(np.int8),
+            columns.FPR: fpr_estimate(normal, scores.anomaly_score),
         }
         for name in self.component_names:
             data[columns.component(name)] = scores.components[name]

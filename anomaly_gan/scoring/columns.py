@@ -9,6 +9,7 @@ from __future__ import annotations
 
 SCORE = "anomaly_score"
 FLAG = "is_anomaly"
+FPR = "fpr_estimate"
 REASON_PARTS = ("feature", "share", "value", "expected")
 
 

@@ -234,6 +234,20 @@ def threshold_for_fpr(normal_scores: np.ndarray, target_fpr: float) -> float:
     return float(ordered[n - 1 - allowed])
 
 
+def fpr_estimate(sorted_normal: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Estimated false-positive rate of each score: the normal rows scoring at least as high.
+
+    ``(1 + #{normal >= score}) / (n + 1)`` over ``sorted_normal`` (the
+    calibration scores, ascending): the share of held-out normal rows a
+    threshold just below this score would flag, with one pseudo-row so that a
+    score above every normal one reads ``1 / (n + 1)``, not 0 (a conformal
+    p-value). 0.003 means "0.3% of normal rows score this high".
+    """
+    n = sorted_normal.size
+    at_least = n - np.searchsorted(sorted_normal, scores, side="left")
+    return np.asarray((1.0 + at_least) / (n + 1.0), dtype=np.float64)
+
+
 def threshold_for_contamination(
     train_scores: np.ndarray, contamination: float
 ) -> float:

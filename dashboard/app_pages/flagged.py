@@ -81,7 +81,14 @@ if chosen is not None:
         reasons = [f"feature_{k}" for k in (1, 2, 3) if f"feature_{k}" in view.columns]
         default = [
             c
-            for c in [column, *time_columns(view), "anomaly_score", *reasons, "verdict"]
+            for c in [
+                column,
+                *time_columns(view),
+                "anomaly_score",
+                "fpr_estimate",
+                *reasons,
+                "verdict",
+            ]
             if c and c in view.columns
         ]
         default += [c for c in categories if c not in default]

@@ -85,12 +85,13 @@ def test_score_writes_ids_scores_components_and_reasons(model, workspace, capsys
     )
     assert code == 0
     scored = pd.read_csv(out)
-    assert list(scored.columns[:9]) == [
+    assert list(scored.columns[:10]) == [
         "transaction_id",
         "card_id",
         "amount",
         "anomaly_score",
         "is_anomaly",
+        "fpr_estimate",
         "score_recon",
         "score_latent",
         "score_disc",

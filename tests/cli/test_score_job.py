@@ -105,11 +105,13 @@ def test_a_killed_run_leaves_no_output_and_a_rerun_completes(
     proc.wait()
     assert not out.exists()
     assert not (tmp_path / "out.csv.rejected.csv").exists()
+    assert not (tmp_path / "out.csv.drift.json").exists()  # written at the end only
     # A re-run cleans the dead run's temporary file and writes the complete output.
     assert subprocess.run(argv, capture_output=True, check=False).returncode == 0
-    # The scores and the record of how they were scored; nothing else.
+    # The scores, the record of how they were scored and their drift; nothing else.
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "out.csv",
+        "out.csv.drift.json",
         "out.csv.meta.json",
     ]
     first = out.read_bytes()

@@ -65,6 +65,8 @@ PY
 
 echo "== 5/5 drift of the fresh file against the training data (no scoring)"
 "$AG" drift --model "$MODEL" --data "$DATA/transactions_fresh.csv" --json "$OUT/demo_drift.json"
+echo "== the production version's model card (registry/versions/1/model_card.md)"
+"$AG" registry --registry "$HOME_DIR/registry" card production
 
 if [ "$DASHBOARD" = 1 ] && [ -t 0 ]; then
     echo "== starting the dashboard on the demo scores (Ctrl-C to stop)"

@@ -498,6 +498,10 @@ def test_with_the_drift_trigger_an_unmoved_window_is_skipped_and_a_moved_one_ret
         r for r in ModelRegistry(registry).run_reports() if r["decision"] != "skip"
     ]
     assert report["drift"]["triggered"] is True and report["version"] == 2
+    # The version's model card, rewritten once the run report existed, has the gate.
+    card = (registry / "versions" / "2" / "model_card.md").read_text()
+    assert "## Retraining gate" in card and f"decision: {report['decision']}" in card
+    assert "drift trigger: 1 feature(s) drifted (PSI >= 0.2): amount" in card
 
 
 def test_trigger_config_errors_name_the_key(tmp_path):

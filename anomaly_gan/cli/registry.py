@@ -103,6 +103,19 @@ def add_parser(sub: Any) -> None:
     registry_option(a, inner=True)
     actor_option(a, inner=True)
     a = actions.add_parser(
+        "card",
+        help="show a version's model card",
+        description=(
+            "Print a version's model card as Markdown: data, columns and roles, "
+            "threshold, held-out evaluation, the retraining gate, drift baseline, "
+            "training and what the model directory holds."
+        ),
+    )
+    a.add_argument("version", metavar="VERSION", help="version number or alias")
+    a.add_argument("--json", metavar="FILE", help="also write the card as JSON")
+    registry_option(a, inner=True)
+    actor_option(a, inner=True)
+    a = actions.add_parser(
         "diff",
         help="compare two versions",
         description="Compare two versions: parameters, sizes, features and evaluation.",
@@ -164,6 +177,14 @@ def run(args: argparse.Namespace) -> int:
             args.version, args.threshold, note=args.note, user=args.actor
         )
         print(f"version {number}: operating threshold {args.threshold:.6g}")
+    elif args.action == "card":
+        from anomaly_gan.cli._shared import write_json
+        from anomaly_gan.stores.model_card import card_markdown
+
+        card = reg.card(args.version)
+        print(card_markdown(card), end="")
+        if args.json:
+            write_json(args.json, card)
     elif args.action == "diff":
         print(json.dumps(reg.diff(args.a, args.b), indent=2, sort_keys=True))
     else:  # runs

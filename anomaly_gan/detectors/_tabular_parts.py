@@ -61,6 +61,7 @@ def model_parts(
         "scorer": {"knn": knn_part, "marginal": marginal_part},
         "metadata": {
             "training_fingerprint": det.fingerprint_,
+            "data_window": getattr(det, "data_window_", None),
             "feature_schema": det.preprocessor_.describe_schema(),
             "excluded_columns": det.preprocessor_.excluded_,
         },
@@ -155,3 +156,22 @@ def check_calibration(path: str | Path, det: GANomalyDetector) -> None:
         if not (np.isfinite(center) and np.isfinite(spread) and spread > 0):
             msg = f"model '{path}': calibration of '{name}' (centre {center!r}, spread {spread!r}) is not a fitted one; the model was altered, refusing to load it"
             raise ArtifactError(msg)
+
+
+def data_window(X: Any, timestamp_cols: Any) -> dict[str, str] | None:
+    """Return the first timestamp column's earliest and latest value in ``X``, if any."""
+    import pandas as pd
+
+    if not timestamp_cols or not isinstance(X, pd.DataFrame):
+        return None
+    column = str(next(iter(timestamp_cols)))
+    if column not in X.columns:
+        return None
+    values = pd.to_datetime(X[column], errors="coerce", utc=True).dropna()
+    if values.empty:
+        return None
+    return {
+        "column": column,
+        "start": values.min().isoformat(),
+        "end": values.max().isoformat(),
+    }

@@ -223,6 +223,7 @@ class GANomalyDetector(GanDetectorBase):
         train_report = TransformReport()
         encoded = self.preprocessor_.transform_with_report(frame, train_report)
         self.fingerprint_ = frame_fingerprint(frame)
+        self.data_window_ = _tabular_parts.data_window(X, self.config_.timestamp_cols)
         self.sizes_ = self.config_.resolve(len(train_idx), encoded.shape[1])
         self.device_ = resolve_device(self.config_.device)
         n_encoded = encoded.shape[1]

@@ -254,6 +254,8 @@ def _finish(
     outcome.finished_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     outcome.seconds = time.perf_counter() - started
     reg.write_run_report(outcome.run_id, outcome.to_dict())
+    if outcome.version is not None:
+        reg.write_card(outcome.version)  # now with the gate's result
     return outcome
 
 

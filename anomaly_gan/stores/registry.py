@@ -5,6 +5,7 @@ A registry is a directory::
     registry.json        the state: listed versions, aliases, alias history
     versions/N/model/    version N's model directory (verified like any model)
     versions/N/version.json   its metadata and evaluation report
+    versions/N/model_card.md  its model card (and .json): stores/model_card.py
     .incoming/           copies being written, before they get a number
     runs/RUN_ID.json     retraining run reports
     .lock                taken by every writer
@@ -43,6 +44,7 @@ from anomaly_gan.detectors.artifacts import (
     sign_model_dir,
 )
 from anomaly_gan.exceptions import RegistryError
+from anomaly_gan.stores.model_card import card_markdown, model_card
 
 STATE = "registry.json"
 STATE_FORMAT = 1
@@ -279,6 +281,7 @@ class ModelRegistry:
                 (tmp / "version.json").write_text(
                     json.dumps(info, indent=2, sort_keys=True)
                 )
+                _write_card(tmp, model_card(info, tmp / "model"))
                 final = self.root / "versions" / str(number)
                 tmp.replace(final)  # still unlisted: invisible until the commit
                 state["versions"] = [*state["versions"], number]
@@ -379,6 +382,28 @@ class ModelRegistry:
             tmp.write_text(json.dumps(report, indent=2, sort_keys=True, default=str))
         return path
 
+    def card(self, ref: str | int) -> dict[str, Any]:
+        """Return a version's model card, with its retraining run's gate when it had one."""
+        number = self.resolve(ref)
+        info = self._version_info(number)
+        report = self._run_report(info.get("run_id"))
+        return model_card(info, self.model_path(number), report)
+
+    def write_card(self, ref: str | int) -> Path:
+        """(Re)write ``versions/N/model_card.json`` and ``.md``; return the Markdown's path."""
+        number = self.resolve(ref)
+        return _write_card(self.root / "versions" / str(number), self.card(number))
+
+    def _run_report(self, run_id: str | None) -> dict[str, Any] | None:
+        if not run_id:
+            return None
+        path = self.root / "runs" / f"{run_id}.json"
+        try:
+            report: dict[str, Any] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        return report
+
     def run_reports(self) -> list[dict[str, Any]]:
         """Return every run report, oldest first."""
         folder = self.root / "runs"
@@ -473,6 +498,15 @@ def operating_threshold(
 ) -> float | None:
     """Return the operating threshold of ``registry:REF``; None for paths or none set."""
     return resolve_model(spec, registry).operating_threshold
+
+
+def _write_card(folder: Path, card: dict[str, Any]) -> Path:
+    """Write a model card beside a version: JSON for tools, Markdown for people."""
+    with atomic_write(folder / "model_card.json") as tmp:
+        tmp.write_text(json.dumps(card, indent=2, sort_keys=True, default=str))
+    with atomic_write(folder / "model_card.md") as tmp:
+        tmp.write_text(card_markdown(card))
+    return folder / "model_card.md"
 
 
 def _alias_stack(history: list[dict[str, Any]], alias: str) -> list[int]:

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from anomaly_gan.dashboard.sources import registry
+from anomaly_gan.stores.model_card import card_markdown
 
 st.title("Models")
 reg = registry()
@@ -30,6 +31,16 @@ else:
         ]
     )
     st.dataframe(table, hide_index=True, key="versions_table")
+    st.subheader("Model card")
+    production = next(
+        (v["version"] for v in versions if "production" in v["aliases"]),
+        versions[-1]["version"],
+    )
+    numbers = [v["version"] for v in versions]
+    shown = st.selectbox(
+        "Version", numbers, index=numbers.index(production), key="card_version"
+    )
+    st.markdown(card_markdown(reg.card(shown if shown is not None else production)))
     st.subheader("Evaluation reports side by side")
     numbers = [v["version"] for v in versions]
     compare = st.multiselect(

@@ -274,6 +274,18 @@ def test_models_page_compares_evaluation_reports(loaded, env, fitted):
     assert compared.loc["roc_auc"].tolist() == [0.95, 0.97]
 
 
+def test_models_page_shows_a_versions_model_card(loaded, env, fitted):
+    reg = ModelRegistry(env / "registry")
+    reg.register(fitted.save(env / "model2"), evaluation={"roc_auc": 0.97})
+    at = page("models")
+    card = " ".join(m.value for m in at.markdown)
+    assert "# Model card: version 1 (tabular)" in card  # production's by default
+    assert "roc auc: 0.95" in card and "Drift baseline" in card
+    at.selectbox(key="card_version").set_value(2).run()
+    card = " ".join(m.value for m in at.markdown)
+    assert "# Model card: version 2 (tabular)" in card and "roc auc: 0.97" in card
+
+
 def test_secret_sign_in_guards_every_page(env, monkeypatch):
     secret = env / "secret.txt"
     secret.write_text("correct horse battery\n")

@@ -50,6 +50,7 @@ COMMANDS = (
     "evaluate",
     "drift",
     "registry",
+    "threshold",
     "retrain",
     "generate",
     "benchmark",

@@ -281,6 +281,18 @@ class VerdictStore:
         """Return every recorded batch, newest first."""
         return self._query("SELECT * FROM batches ORDER BY id DESC")
 
+    def events(self, batch_ids: Iterable[int]) -> pd.DataFrame:
+        """Return every event (batch_id, event_id, score, is_anomaly) of these batches."""
+        ids = [int(b) for b in batch_ids]
+        if not ids:
+            return pd.DataFrame(columns=["batch_id", "event_id", "score", "is_anomaly"])
+        marks = ", ".join("?" * len(ids))
+        return self._query(
+            f"SELECT batch_id, event_id, score, is_anomaly FROM events "
+            f"WHERE batch_id IN ({marks}) ORDER BY batch_id, event_id",
+            ids,
+        )
+
     def verdicts(
         self, batch_id: int | None = None, verdict: str | None = None
     ) -> pd.DataFrame:

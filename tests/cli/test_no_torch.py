@@ -46,6 +46,7 @@ def workspace(tmp_path_factory, small_cli_model):
         ["registry", "--registry", "{ws}/registry", "show", "1"],
         ["registry", "--registry", "{ws}/registry", "runs"],
         ["feedback", "export", "--db", "{ws}/verdicts.db", "--out", "{ws}/v.csv"],
+        ["threshold", "suggest", "--db", "{ws}/verdicts.db", "--alerts-per-day", "5"],
     ],
     ids=lambda argv: " ".join(a for a in argv if "{ws}" not in a),
 )

@@ -30,13 +30,16 @@ EXIT_KEPT_CHAMPION = 5
 EXIT_LOCKED = 6
 
 
+EXIT_ALERTS_UNDELIVERED = 8
+
+
 EXIT_INTERRUPTED = 130
 
 
 EPILOG = (
     "Exit codes: 0 done, 2 usage or input error, 3 model or registry error, "
     "4 rejected rows with --fail-on-bad-rows, 5 retrain kept the champion, "
-    "6 retrain already running, 1 internal error."
+    "6 retrain already running, 8 alerts not all delivered, 1 internal error."
 )
 
 TABLES = ".csv, .csv.gz, .csv.zst, .parquet or a folder of Parquet files"

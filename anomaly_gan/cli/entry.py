@@ -10,6 +10,8 @@ No logic of its own: each command is one module of this folder (``train``,
 - 4: ``score --fail-on-bad-rows`` met a row that cannot be scored;
 - 5: ``retrain`` kept the champion (the challenger did not pass the gate);
 - 6: ``retrain`` found another retraining run holding the lock;
+- 8: ``score --alerts-to`` could not deliver every alert (they are in the
+  dead-letter file; the scores were written);
 - 130: interrupted.
 
 Errors print one line on stderr; ``--debug`` shows the traceback. Importing

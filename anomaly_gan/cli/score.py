@@ -13,7 +13,10 @@ from typing import Any
 
 from anomaly_gan.cli._options import (
     EPILOG,
+    EXIT_ALERTS_UNDELIVERED,
+    EXIT_OK,
     TABLES,
+    finite,
     model_option,
     registry_option,
     scoring_device_option,
@@ -117,6 +120,29 @@ def add_parser(sub: Any) -> None:
         help="image models: write each image's input, reconstruction and heat-map overlay as PNGs to DIR (replaced as a whole)",
     )
     p.add_argument(
+        "--alerts-to",
+        metavar="TARGET",
+        help="send the flagged rows as ECS-style JSON lines to an http(s):// URL "
+        "(POST, retried; undelivered ones go to OUT.alerts.dead.jsonl and the exit "
+        "code is 8) or write them to a file (docs/alerts.md)",
+    )
+    p.add_argument(
+        "--entity-cols",
+        nargs="+",
+        default=[],
+        metavar="C",
+        help="with --alerts-to: one alert per value of these output columns (ids or "
+        "--keep-cols, e.g. card_id) and time window",
+    )
+    p.add_argument(
+        "--alert-window-minutes",
+        type=finite,
+        default=60.0,
+        metavar="M",
+        help="with --entity-cols: the window of one alert per entity (default 60; "
+        "measured on a kept timestamp column, else the whole run)",
+    )
+    p.add_argument(
         "--no-drift",
         action="store_true",
         help="skip the drift report against the model's training reference "
@@ -184,6 +210,10 @@ def run(args: argparse.Namespace) -> int:
             **({} if dask else {"--out": args.out}),
             "--out (its rejection file)": f"{args.out}.rejected.csv",
             "--out (its drift report)": f"{args.out}.drift.json",
+            "--out (its undelivered alerts)": f"{args.out}.alerts.dead.jsonl",
+            "--alerts-to": args.alerts_to
+            if args.alerts_to and "://" not in args.alerts_to
+            else None,
             "--summary-json": args.summary_json,
         },
         folders={"--heatmaps": args.heatmaps, **({"--out": args.out} if dask else {})},
@@ -193,6 +223,9 @@ def run(args: argparse.Namespace) -> int:
 
         if args.heatmaps or image_model(args):
             msg = "--engine dask: scores tables; image models score with --engine local"
+            raise ConfigError(msg)
+        if args.alerts_to:
+            msg = "--alerts-to: only with --engine local"
             raise ConfigError(msg)
         if args.device not in ("auto", "cpu"):
             msg = f"--device {args.device}: --engine dask scores on its workers' CPUs; use --engine local"
@@ -211,6 +244,9 @@ def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     table_format(args.out, args.format)  # a bad output name fails before any work
     if image_model(args):
+        if args.alerts_to:
+            msg = "--alerts-to: for table models; image scores are rows of the output"
+            raise ConfigError(msg)
         from anomaly_gan.cli.image_commands import _load, run_score_images
 
         return run_score_images(args, operating_point(_load(args), args))
@@ -220,6 +256,7 @@ def run(args: argparse.Namespace) -> int:
     sources = expand_sources(args.data)
     det = load_model(args)
     threshold, meta = scoring_meta(det, args)
+    alerts = _alert_collector(args, det, threshold, meta)
     progress = _Progress(quiet=args.quiet)
     job = ScoreJob(
         det,
@@ -236,13 +273,17 @@ def run(args: argparse.Namespace) -> int:
         progress=progress.update,
         meta=meta,
         drift=None if args.no_drift else _drift_monitor(det, threshold),
+        alerts=alerts,
     )
     try:
         summary = job.run()
     finally:
         progress.close()
+    code = EXIT_OK
+    if alerts is not None:
+        code = _send_alerts(alerts, args, summary)
     _report_scoring(summary, args)
-    return 0
+    return code
 
 
 def _report_scoring(summary: Any, args: argparse.Namespace) -> None:
@@ -318,3 +359,63 @@ def _drift_monitor(det: Any, threshold: float | None) -> Any:
     except ArtifactError as exc:
         print(f"anomaly-gan: note: {exc}", file=sys.stderr)
         return None
+
+
+def _alert_collector(
+    args: argparse.Namespace, det: Any, threshold: float | None, meta: Any
+) -> Any:
+    """Return the run's alert collector (None without --alerts-to), options checked."""
+    if args.alerts_to is None:
+        if args.entity_cols or args.alert_window_minutes != 60.0:
+            msg = "--entity-cols, --alert-window-minutes: only with --alerts-to"
+            raise ConfigError(msg)
+        return None
+    from anomaly_gan.jobs.alerts import AlertCollector
+
+    if not args.alert_window_minutes > 0:
+        msg = f"--alert-window-minutes: expected a positive number, found {args.alert_window_minutes:g}"
+        raise ConfigError(msg)
+    copied = [*(args.id_cols or det.config_.id_cols or ()), *(args.keep_cols or [])]
+    absent = [c for c in args.entity_cols if c not in copied]
+    if absent:
+        msg = (
+            f"--entity-cols {absent[0]}: not an output column (the id columns "
+            f"{', '.join(copied) or 'none'}); add it with --keep-cols"
+        )
+        raise ConfigError(msg)
+    context = {
+        "model": str(args.model),
+        "model_version": meta.get("model_version") if isinstance(meta, dict) else None,
+        "threshold": float(det.threshold_ if threshold is None else threshold),
+        "scores_file": str(args.out),
+    }
+    return AlertCollector(
+        copied=[],
+        entity_cols=list(args.entity_cols),
+        window_minutes=float(args.alert_window_minutes),
+        context=context,
+    )
+
+
+def _send_alerts(alerts: Any, args: argparse.Namespace, summary: Any) -> int:
+    """Deliver the run's alerts; print what happened; return the exit code."""
+    from anomaly_gan.jobs.alerts import deliver
+
+    docs = alerts.documents()
+    result = deliver(
+        docs, args.alerts_to, dead_letter=Path(f"{args.out}.alerts.dead.jsonl")
+    )
+    summary.alerts = {**result.to_dict(), "flagged_rows": alerts.flagged}
+    where = args.alerts_to
+    if result.failed:
+        print(
+            f"anomaly-gan: error: alerts: {result.failed:,} of {len(docs):,} could not "
+            f"be delivered to {where} ({result.error}); kept in {result.dead_letter} "
+            "(the scores were written)",
+            file=sys.stderr,
+        )
+        return EXIT_ALERTS_UNDELIVERED
+    print(
+        f"alerts: {result.sent:,} sent to {where} (from {alerts.flagged:,} flagged rows)"
+    )
+    return EXIT_OK

@@ -38,6 +38,7 @@ from anomaly_gan.detectors.tabular import GANomalyDetector
 from anomaly_gan.exceptions import BadRowsError, DataError, SchemaError
 from anomaly_gan.features.schema import NUMERIC, RowIssues
 from anomaly_gan.features.transform_report import TransformReport
+from anomaly_gan.jobs.alerts import AlertCollector
 from anomaly_gan.jobs.scored_rows import copied_columns, output_table
 from anomaly_gan.scoring import columns
 from anomaly_gan.scoring.drift import DriftMonitor
@@ -70,6 +71,7 @@ class ScoreSummary:
     rejected_output: str | None = None
     drift: dict[str, Any] | None = None
     drift_output: str | None = None
+    alerts: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -203,6 +205,8 @@ class ScoreJob:
     drift : DriftMonitor, optional
         Fed every scored batch; its report goes into the summary and beside
         the output as ``OUT.drift.json`` (``jobs.drift_check.monitor_for``).
+    alerts : AlertCollector, optional
+        Keeps every batch's flagged rows for ``jobs.alerts.deliver``.
     """
 
     detector: GANomalyDetector
@@ -219,6 +223,7 @@ class ScoreJob:
     progress: Callable[[ScoreSummary], None] | None = None
     meta: dict[str, Any] | None = None
     drift: DriftMonitor | None = None
+    alerts: AlertCollector | None = None
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -261,6 +266,8 @@ class ScoreJob:
                     pool = pa.default_memory_pool()
                     for scored in _pipeline(batches, self._score_batch):
                         writer.write(scored.table)
+                        if self.alerts is not None:
+                            self.alerts.add(scored.table)
                         rejected_writer.writerows(scored.rejected)
                         self._account(scored)
                         del scored
@@ -296,6 +303,8 @@ class ScoreJob:
             self._copied = copied_columns(
                 self.detector, batch.frame.columns, self.id_cols, self.keep_cols
             )
+            if self.alerts is not None:
+                self._describe_alerts(self.alerts, self._copied)
         scored = score_batch(
             self.detector,
             batch,
@@ -308,6 +317,15 @@ class ScoreJob:
         )
         self.report.merge(scored.report)
         return scored
+
+    def _describe_alerts(self, alerts: AlertCollector, copied: list[str]) -> None:
+        """Tell the collector the output's columns: event id, timestamp, the rest."""
+        config = self.detector.config_
+        ids = [c for c in (self.id_cols or config.id_cols or ()) if c in copied]
+        stamps = [c for c in (config.timestamp_cols or ()) if c in copied]
+        alerts.copied = list(copied)
+        alerts.id_col = ids[0] if ids else None
+        alerts.timestamp_col = stamps[0] if stamps else None
 
     def _account(self, scored: ScoredBatch) -> None:
         s = self.summary

@@ -22,6 +22,7 @@ navigation = st.navigation(
         st.Page(PAGES / "overview.py", title="Overview", default=True),
         st.Page(PAGES / "flagged.py", title="Flagged events"),
         st.Page(PAGES / "triage.py", title="Triage"),
+        st.Page(PAGES / "entities.py", title="Entities"),
         st.Page(PAGES / "metrics.py", title="Metrics"),
         st.Page(PAGES / "models.py", title="Models"),
         st.Page(PAGES / "drift.py", title="Drift"),

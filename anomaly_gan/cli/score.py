@@ -131,8 +131,9 @@ def add_parser(sub: Any) -> None:
         nargs="+",
         default=[],
         metavar="C",
-        help="with --alerts-to: one alert per value of these output columns (ids or "
-        "--keep-cols, e.g. card_id) and time window",
+        help="roll rows and alerts up per value of these output columns (ids or "
+        "--keep-cols, e.g. card_id) into OUT.entities.csv; with --alerts-to, one "
+        "alert per entity and time window",
     )
     p.add_argument(
         "--alert-window-minutes",
@@ -211,6 +212,7 @@ def run(args: argparse.Namespace) -> int:
             "--out (its rejection file)": f"{args.out}.rejected.csv",
             "--out (its drift report)": f"{args.out}.drift.json",
             "--out (its undelivered alerts)": f"{args.out}.alerts.dead.jsonl",
+            "--out (its entity roll-up)": f"{args.out}.entities.csv",
             "--alerts-to": args.alerts_to
             if args.alerts_to and "://" not in args.alerts_to
             else None,
@@ -256,6 +258,7 @@ def run(args: argparse.Namespace) -> int:
     sources = expand_sources(args.data)
     det = load_model(args)
     threshold, meta = scoring_meta(det, args)
+    _check_entity_cols(args, det)
     alerts = _alert_collector(args, det, threshold, meta)
     progress = _Progress(quiet=args.quiet)
     job = ScoreJob(
@@ -274,6 +277,7 @@ def run(args: argparse.Namespace) -> int:
         meta=meta,
         drift=None if args.no_drift else _drift_monitor(det, threshold),
         alerts=alerts,
+        entities=_entity_rollup(args),
     )
     try:
         summary = job.run()
@@ -305,6 +309,8 @@ def _report_scoring(summary: Any, args: argparse.Namespace) -> None:
         )
     if summary.rejected_output:
         print(f"rejected rows written to {summary.rejected_output}")
+    if getattr(summary, "entities_output", None):
+        print(f"entities: {summary.entities:,} written to {summary.entities_output}")
     if getattr(summary, "drift", None):
         from anomaly_gan.scoring.drift import summary_line
 
@@ -366,22 +372,14 @@ def _alert_collector(
 ) -> Any:
     """Return the run's alert collector (None without --alerts-to), options checked."""
     if args.alerts_to is None:
-        if args.entity_cols or args.alert_window_minutes != 60.0:
-            msg = "--entity-cols, --alert-window-minutes: only with --alerts-to"
+        if args.alert_window_minutes != 60.0:
+            msg = "--alert-window-minutes: only with --alerts-to"
             raise ConfigError(msg)
         return None
     from anomaly_gan.jobs.alerts import AlertCollector
 
     if not args.alert_window_minutes > 0:
         msg = f"--alert-window-minutes: expected a positive number, found {args.alert_window_minutes:g}"
-        raise ConfigError(msg)
-    copied = [*(args.id_cols or det.config_.id_cols or ()), *(args.keep_cols or [])]
-    absent = [c for c in args.entity_cols if c not in copied]
-    if absent:
-        msg = (
-            f"--entity-cols {absent[0]}: not an output column (the id columns "
-            f"{', '.join(copied) or 'none'}); add it with --keep-cols"
-        )
         raise ConfigError(msg)
     context = {
         "model": str(args.model),
@@ -419,3 +417,24 @@ def _send_alerts(alerts: Any, args: argparse.Namespace, summary: Any) -> int:
         f"alerts: {result.sent:,} sent to {where} (from {alerts.flagged:,} flagged rows)"
     )
     return EXIT_OK
+
+
+def _check_entity_cols(args: argparse.Namespace, det: Any) -> None:
+    """--entity-cols must name output columns (ids or --keep-cols)."""
+    copied = [*(args.id_cols or det.config_.id_cols or ()), *(args.keep_cols or [])]
+    absent = [c for c in args.entity_cols if c not in copied]
+    if absent:
+        msg = (
+            f"--entity-cols {absent[0]}: not an output column (the output copies "
+            f"{', '.join(copied) or 'no column'}); add it with --keep-cols"
+        )
+        raise ConfigError(msg)
+
+
+def _entity_rollup(args: argparse.Namespace) -> Any:
+    """Return the run's entity roll-up (None without --entity-cols)."""
+    if not args.entity_cols:
+        return None
+    from anomaly_gan.jobs.entities import EntityRollup
+
+    return EntityRollup(list(args.entity_cols))

@@ -39,6 +39,7 @@ from anomaly_gan.exceptions import BadRowsError, DataError, SchemaError
 from anomaly_gan.features.schema import NUMERIC, RowIssues
 from anomaly_gan.features.transform_report import TransformReport
 from anomaly_gan.jobs.alerts import AlertCollector
+from anomaly_gan.jobs.entities import EntityRollup, entities_path
 from anomaly_gan.jobs.scored_rows import copied_columns, output_table
 from anomaly_gan.scoring import columns
 from anomaly_gan.scoring.drift import DriftMonitor
@@ -72,6 +73,8 @@ class ScoreSummary:
     drift: dict[str, Any] | None = None
     drift_output: str | None = None
     alerts: dict[str, Any] | None = None
+    entities: int | None = None
+    entities_output: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -207,6 +210,8 @@ class ScoreJob:
         the output as ``OUT.drift.json`` (``jobs.drift_check.monitor_for``).
     alerts : AlertCollector, optional
         Keeps every batch's flagged rows for ``jobs.alerts.deliver``.
+    entities : EntityRollup, optional
+        Counts rows and alerts per entity; written as ``OUT.entities.csv``.
     """
 
     detector: GANomalyDetector
@@ -224,6 +229,7 @@ class ScoreJob:
     meta: dict[str, Any] | None = None
     drift: DriftMonitor | None = None
     alerts: AlertCollector | None = None
+    entities: EntityRollup | None = None
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -242,7 +248,11 @@ class ScoreJob:
         """Run the job; on any error nothing is left under the output names."""
         started = time.perf_counter()
         _remove_stale_temporaries(
-            self.out, self.rejected_path, sidecar_path(self.out), drift_path(self.out)
+            self.out,
+            self.rejected_path,
+            sidecar_path(self.out),
+            drift_path(self.out),
+            entities_path(self.out),
         )
         model_cols = set(self.detector.preprocessor_.required_columns_)
         wanted = [
@@ -268,6 +278,8 @@ class ScoreJob:
                         writer.write(scored.table)
                         if self.alerts is not None:
                             self.alerts.add(scored.table)
+                        if self.entities is not None:
+                            self.entities.add(scored.table)
                         rejected_writer.writerows(scored.rejected)
                         self._account(scored)
                         del scored
@@ -284,6 +296,11 @@ class ScoreJob:
                 self.summary.rejected_output = str(self.rejected_path)
         if self.kind == "csv":
             write_sidecar(self.out, self.meta)
+        if self.entities is None:
+            entities_path(self.out).unlink(missing_ok=True)  # an earlier run's
+        else:
+            self.summary.entities = self.entities.write(entities_path(self.out))
+            self.summary.entities_output = str(entities_path(self.out))
         if self.drift is None:
             drift_path(self.out).unlink(missing_ok=True)  # an earlier run's
         else:
@@ -305,6 +322,10 @@ class ScoreJob:
             )
             if self.alerts is not None:
                 self._describe_alerts(self.alerts, self._copied)
+            if self.entities is not None:
+                stamps = self.detector.config_.timestamp_cols or ()
+                kept = [c for c in stamps if c in self._copied]
+                self.entities.timestamp_col = kept[0] if kept else None
         scored = score_batch(
             self.detector,
             batch,

@@ -119,10 +119,42 @@ def test_undelivered_alerts_go_to_the_dead_letter_and_exit_8(
 
 def test_alert_options_are_checked(small_cli_model, fresh, tmp_path, capsys):
     out = tmp_path / "s.csv"
-    assert _score(small_cli_model, fresh, out, "--entity-cols", "card_id") == 2
-    assert "only with --alerts-to" in capsys.readouterr().err
+    assert _score(small_cli_model, fresh, out, "--alert-window-minutes", "30") == 2
+    assert "--alert-window-minutes: only with --alerts-to" in capsys.readouterr().err
     argv = ["--alerts-to", str(tmp_path / "a.jsonl"), "--entity-cols", "merchant"]
     assert _score(small_cli_model, fresh, out, *argv) == 2
     assert "--entity-cols merchant: not an output column" in capsys.readouterr().err
     assert _score(small_cli_model, fresh, out, "--alerts-to", str(fresh)) == 2
     assert "choose another output path" in capsys.readouterr().err
+
+
+def test_entity_cols_roll_rows_and_alerts_up_per_card(
+    small_cli_model, fresh, tmp_path, capsys
+):
+    import pandas as pd
+
+    out = tmp_path / "s.csv"
+    argv = ["--entity-cols", "card_id", "--keep-cols", "card_id", "timestamp"]
+    assert _score(small_cli_model, fresh, out, *argv, "--batch-rows", "300") == 0
+    assert "entities: " in capsys.readouterr().out
+    rollup = pd.read_csv(tmp_path / "s.csv.entities.csv")
+    scored = pd.read_csv(out)
+    expected = scored.groupby("card_id").agg(
+        rows=("anomaly_score", "size"), flagged=("is_anomaly", "sum")
+    )
+    got = rollup.set_index("card_id")[["rows", "flagged"]].sort_index()
+    pd.testing.assert_frame_equal(got, expected.sort_index(), check_dtype=False)
+    assert list(rollup["flagged"]) == sorted(rollup["flagged"], reverse=True)
+    top = rollup.iloc[0]
+    hits = scored[(scored["card_id"] == top["card_id"]) & (scored["is_anomaly"] == 1)]
+    assert top["max_score"] == pytest.approx(
+        scored.loc[scored["card_id"] == top["card_id"], "anomaly_score"].max()
+    )
+    assert (
+        pd.Timestamp(top["first_flagged"])
+        == pd.to_datetime(hits["timestamp"], utc=True).min()
+    )
+    assert top["top_reason"] in set(hits["feature_1"])
+    # a run without --entity-cols removes the earlier run's roll-up
+    assert _score(small_cli_model, fresh, out) == 0
+    assert not (tmp_path / "s.csv.entities.csv").exists()

@@ -12,7 +12,16 @@ from anomaly_gan.stores.registry import ModelRegistry
 from anomaly_gan.stores.verdicts import VerdictStore
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py")
-PAGES = ("overview", "flagged", "triage", "metrics", "models", "drift", "images")
+PAGES = (
+    "overview",
+    "flagged",
+    "triage",
+    "entities",
+    "metrics",
+    "models",
+    "drift",
+    "images",
+)
 UNSEEN_OK = pytest.mark.filterwarnings("ignore:.*unseen in training:UserWarning")
 
 
@@ -532,3 +541,19 @@ def test_drift_page_shows_each_batch_against_the_training_reference(
     at.selectbox(key="drift_batch").set_value("day1.csv").run()
     table = at.dataframe[1].value
     assert set(table["drifted"]) == {"ok"}
+
+
+@UNSEEN_OK
+def test_entities_page_ranks_cards_by_flagged_events(env, fitted, tx_test):
+    scored = score_frame(fitted, tx_test, keep_cols=["card_id", "timestamp"])
+    scored.to_csv(env / "scores" / "day1.csv", index=False)
+    at = page("entities")
+    assert at.selectbox(key="entity_col").value == "card_id"
+    table = at.dataframe[0].value
+    flagged = scored.groupby("card_id")["is_anomaly"].sum().sort_values()
+    assert table["flagged"].iloc[0] == flagged.iloc[-1]
+    assert table["flagged"].sum() == scored["is_anomaly"].sum()
+    top = table["card_id"].iloc[0]
+    assert at.selectbox(key="entity").value == top
+    events = at.dataframe[1].value
+    assert len(events) == int((scored["card_id"].astype(str) == top).sum())

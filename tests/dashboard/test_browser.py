@@ -149,6 +149,8 @@ def test_a_verdict_set_in_the_browser_survives_a_reload(tmp_path, fitted, tx_tes
             page.get_by_text("seen in the browser").first.wait_for(
                 state="attached", timeout=60_000
             )
+            visit("Entities", "Entities with flagged events")
+            page.screenshot(path=str(shots / "entities.png"), full_page=True)
             visit("Metrics", "Labels from")
             page.screenshot(path=str(shots / "metrics.png"), full_page=True)
             visit("Models", "holds no version yet")

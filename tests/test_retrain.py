@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from filelock import FileLock
 
@@ -518,3 +519,39 @@ def test_trigger_config_errors_name_the_key(tmp_path):
         {**base, "trigger": {"when_drift": True, "min_drifted_features": 2}}
     )
     assert config.when_drift and config.trigger_min_features == 2
+
+
+@pytest.mark.slow
+def test_the_gate_judges_the_challenger_on_confirmed_fraud(tmp_path, champion_registry):
+    from anomaly_gan import GANomalyDetector
+    from anomaly_gan.jobs.retrain_gate import verdict_check
+
+    frame = make_transactions(3_000, fraud_rate=0.05, random_state=5)
+    fraud = frame[frame["is_fraud"] == 1]
+    fraud[["transaction_id"]].to_csv(tmp_path / "confirmed.csv", index=False)
+    frame, config = _window(
+        tmp_path, champion_registry, confirmed_fraud_ids=str(tmp_path / "confirmed.csv")
+    )
+    outcome = run_retrain(config)
+    verdicts = outcome.gate["verdicts"]
+    assert verdicts["rows"] == outcome.rows["confirmed_fraud_excluded"] == len(fraud)
+    assert verdicts["champion"] is not None and verdicts["value"] >= 0
+    assert verdicts["passed"] == (
+        verdicts["value"] >= verdicts["champion"] - config.verdict_tolerance
+    )
+    # A challenger that learned the confirmed fraud as normal fails the check.
+    reg = ModelRegistry(config.registry)
+    champion = GANomalyDetector.load(reg.model_path(1))
+    rows = fraud.drop(columns=["is_fraud", "fraud_type"])
+    normal = make_transactions(3_000, fraud_rate=0.0, random_state=9).drop(
+        columns=["is_fraud", "fraud_type"]
+    )
+    learned = GANomalyDetector(**TX).fit(pd.concat([normal, rows, rows, rows]))
+    check = verdict_check(config, champion, champion.threshold_, learned, rows)
+    assert check["passed"] is False and check["value"] < check["champion"] - 0.05
+    fresh = GANomalyDetector(**TX).fit(normal)
+    assert verdict_check(config, champion, champion.threshold_, fresh, rows)["passed"]
+    assert (
+        verdict_check(config, champion, champion.threshold_, fresh, rows.head(3))
+        is None
+    )

@@ -57,7 +57,12 @@ from anomaly_gan.exceptions import (
     SchemaError,
 )
 from anomaly_gan.jobs.retrain_config import RetrainConfig
-from anomaly_gan.jobs.retrain_gate import apply_gate, assess_scores, score_agreement
+from anomaly_gan.jobs.retrain_gate import (
+    apply_gate,
+    assess_scores,
+    score_agreement,
+    verdict_check,
+)
 from anomaly_gan.jobs.retrain_trigger import drift_trigger
 from anomaly_gan.scoring.metrics import anomaly_labels
 from anomaly_gan.stores.registry import PRODUCTION, ModelRegistry, default_root
@@ -144,7 +149,7 @@ def _run(
         started_at=stamp.isoformat(timespec="seconds"),
         alias=config.alias,
     )
-    frame = _load(config, outcome)
+    frame, fraud = _load(config, outcome)
     outcome.data_fingerprint = _data_fingerprint(config, frame)
     seen = [
         v["version"]
@@ -219,6 +224,14 @@ def _run(
     outcome.promoted, outcome.reason, outcome.gate = apply_gate(
         config, outcome.champion, outcome.challenger, labels, agreement
     )
+    verdicts = verdict_check(config, champion, champion_cut, challenger, fraud)
+    if verdicts is not None:
+        outcome.gate["verdicts"] = {k: v for k, v in verdicts.items() if k != "text"}
+        if not verdicts["passed"]:
+            outcome.reason = verdicts["text"] + "; " + outcome.reason
+            if outcome.promoted:
+                outcome.promoted = False
+                outcome.gate["decided_by"] = "verdict_fraud_recall"
     outcome.decision = "promote" if outcome.promoted else "keep champion"
 
     with tempfile.TemporaryDirectory(prefix=".challenger-", dir=reg.root) as tmp:
@@ -322,7 +335,10 @@ def _hold_back(
     return learn
 
 
-def _load(config: RetrainConfig, outcome: RetrainOutcome) -> pd.DataFrame:
+def _load(
+    config: RetrainConfig, outcome: RetrainOutcome
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Return the window's rows, and apart the rows analysts confirmed as fraud."""
     frames = [read_table(path) for path in expand_sources(list(config.paths))]
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     outcome.rows["read"] = len(frame)
@@ -341,14 +357,18 @@ def _load(config: RetrainConfig, outcome: RetrainOutcome) -> pd.DataFrame:
             start = stamps.max() - pd.Timedelta(days=config.window_days)
             frame = frame[frame["__ts"] > start]
         outcome.rows["in_window"] = len(frame)
+    fraud = None
     if config.confirmed_fraud_ids:
         mask = _id_mask(config, frame, config.confirmed_fraud_ids)
         outcome.rows["confirmed_fraud_excluded"] = int(mask.sum())
+        fraud = (
+            frame[mask].drop(columns=["__ts"], errors="ignore").reset_index(drop=True)
+        )
         frame = frame[~mask]
     if len(frame) < 20:
         msg = f"fresh data: expected at least 20 rows after the window and exclusions, found {len(frame)}"
         raise SchemaError(msg)
-    return frame.reset_index(drop=True)
+    return frame.reset_index(drop=True), fraud
 
 
 def _id_mask(config: RetrainConfig, frame: pd.DataFrame, ids_file: str) -> np.ndarray:

@@ -43,6 +43,8 @@ class RetrainConfig:
     max_fpr: float = 0.02
     min_alert_retention: float = 0.5
     min_rank_agreement: float = 0.5
+    verdict_tolerance: float = 0.05
+    min_verdict_rows: int = 5
     detector: dict[str, Any] = field(default_factory=dict)
     when_drift: bool = False
     trigger_psi_bound: float = 0.2
@@ -104,6 +106,8 @@ class RetrainConfig:
                 "max_fpr",
                 "min_alert_retention",
                 "min_rank_agreement",
+                "verdict_tolerance",
+                "min_verdict_rows",
             },
         )
         trigger = _table(
@@ -149,6 +153,8 @@ class RetrainConfig:
             max_fpr=float(gate.get("max_fpr", 0.02)),
             min_alert_retention=float(gate.get("min_alert_retention", 0.5)),
             min_rank_agreement=float(gate.get("min_rank_agreement", 0.5)),
+            verdict_tolerance=float(gate.get("verdict_tolerance", 0.05)),
+            min_verdict_rows=int(gate.get("min_verdict_rows", 5)),
             detector=dict(detector),
             when_drift=_flag(
                 trigger, "when_drift", source, default=False, table_name="trigger"
@@ -183,6 +189,9 @@ class RetrainConfig:
                 raise ConfigError(msg)
         if not 0 <= self.max_held_back < 1:
             msg = f"{source}: [normal] max_held_back: expected a number in [0, 1), found {self.max_held_back}"
+            raise ConfigError(msg)
+        if not 0 <= self.verdict_tolerance <= 1 or self.min_verdict_rows < 1:
+            msg = f"{source}: [gate] expected 0 <= verdict_tolerance <= 1 and min_verdict_rows >= 1"
             raise ConfigError(msg)
         if not self.trigger_psi_bound > 0 or self.trigger_flag_ratio <= 0:
             msg = f"{source}: [trigger] expected psi_bound > 0 and flag_rate_ratio > 0"

@@ -10,7 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from anomaly_gan.detectors.tabular import GANomalyDetector
+from anomaly_gan.exceptions import SchemaError
+from anomaly_gan.features.transform_report import TransformReport
 from anomaly_gan.jobs.retrain_config import RetrainConfig
 from anomaly_gan.scoring.metrics import evaluate_scores
 
@@ -173,3 +177,54 @@ def apply_gate(
     if agreement is not None:
         gate["agreement"] = agreement
     return not failed, reason, gate
+
+
+def verdict_check(
+    config: RetrainConfig,
+    champion: GANomalyDetector | None,
+    champion_cut: float,
+    challenger: GANomalyDetector,
+    fraud: pd.DataFrame | None,
+) -> dict[str, Any] | None:
+    """Judge the challenger on the rows analysts confirmed as fraud.
+
+    These rows never train either model in this run (``confirmed_fraud_ids``
+    excludes them). The share each model flags at its own threshold is its
+    recall of known fraud; the challenger passes when its recall is at least
+    the champion's minus ``verdict_tolerance``. None with fewer than
+    ``min_verdict_rows`` such rows in the window.
+    """
+    if fraud is None or len(fraud) < config.min_verdict_rows:
+        return None
+    found = challenger.score_rows(fraud, TransformReport()).scores.anomaly_score
+    new = float(np.mean(found > challenger.threshold_))
+    item: dict[str, Any] = {
+        "check": "verdict_fraud_recall",
+        "rows": len(fraud),
+        "value": new,
+        "champion": None,
+        "bound": None,
+        "passed": True,
+    }
+    if champion is not None:
+        try:
+            old_scores = champion.score_rows(
+                fraud, TransformReport()
+            ).scores.anomaly_score
+        except SchemaError:
+            return item
+        old = float(np.mean(old_scores > champion_cut))
+        item["champion"] = old
+        item["bound"] = f">= {old:.4f} - {config.verdict_tolerance}"
+        item["passed"] = new >= old - config.verdict_tolerance
+    item["text"] = (
+        f"the challenger flags {new:.2f} of the {len(fraud)} rows analysts confirmed "
+        "as fraud"
+        + (
+            ""
+            if item["champion"] is None
+            else f" (the champion {item['champion']:.2f}; tolerance "
+            f"{config.verdict_tolerance})"
+        )
+    )
+    return item

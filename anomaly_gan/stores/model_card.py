@@ -119,6 +119,7 @@ def model_card(
             "reason": run_report.get("reason"),
             "decided_by": (run_report.get("gate") or {}).get("decided_by"),
             "checks": (run_report.get("gate") or {}).get("checks"),
+            "verdicts": (run_report.get("gate") or {}).get("verdicts"),
             "champion_version": run_report.get("champion_version"),
             "rows": run_report.get("rows"),
             "drift_trigger": run_report.get("drift"),
@@ -206,6 +207,15 @@ def card_markdown(card: dict[str, Any]) -> str:
             lines.append(
                 f"- {check.get('check')}: {_num(check.get('value'))} against "
                 f"{_num(check.get('bound'))} ({verdict})"
+            )
+        verdicts = gate.get("verdicts")
+        if verdicts:
+            champ = verdicts.get("champion")
+            lines.append(
+                f"- confirmed fraud ({verdicts['rows']} rows analysts confirmed): the "
+                f"challenger flags {_num(verdicts['value'])}"
+                + ("" if champ is None else f", the champion {_num(champ)}")
+                + f" ({'pass' if verdicts['passed'] else 'fail'})"
             )
         trigger = gate.get("drift_trigger")
         if trigger:

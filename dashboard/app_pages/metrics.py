@@ -24,6 +24,7 @@ from anomaly_gan.scoring.metrics import (
     evaluate_scores,
     rank_metrics,
 )
+from anomaly_gan.scoring.threshold_advice import for_precision
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -154,7 +155,7 @@ if chosen is not None:
         st.caption(f"Starts at the batch's {origin}.")
         mode = st.radio(
             "Operating point",
-            ["threshold", "target false-positive rate"],
+            ["threshold", "target false-positive rate", "target precision"],
             horizontal=True,
             key="mode",
         )
@@ -170,6 +171,33 @@ if chosen is not None:
                 format="%.4f",
                 key="threshold",
             )
+        elif mode == "target precision":
+            wanted = st.slider(
+                "Target precision",
+                0.05,
+                1.0,
+                0.8,
+                step=0.01,
+                format="%.2f",
+                key="target_precision",
+            )
+            advice = for_precision(
+                scores, scores, scores[labels == 1], 1.0, wanted, min_labelled=10
+            )
+            if advice.threshold is None:
+                st.warning(
+                    f"No threshold reaches precision {wanted:.2f} with at least 10 "
+                    "labelled events above it; showing the batch's threshold."
+                )
+                threshold = default
+            else:
+                threshold = advice.threshold
+                st.caption(
+                    f"Threshold {threshold:.4f} is the lowest whose precision reaches "
+                    f"{wanted:.2f} on these labels ({advice.labelled_above:,} events "
+                    "above it); `anomaly-gan threshold suggest` does the same over "
+                    "several batches."
+                )
         else:
             target = st.slider(
                 "Target false-positive rate",

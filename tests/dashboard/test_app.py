@@ -254,6 +254,20 @@ def test_metrics_saves_the_threshold_as_the_models_operating_point(loaded, env):
     assert 0 <= point["evaluation"]["recall"] <= 1
 
 
+def test_metrics_finds_the_threshold_for_a_target_precision(loaded):
+    at = page("metrics")
+    at.radio(key="mode").set_value("target precision").run()
+    at.slider(key="target_precision").set_value(0.6).run()
+    caption = next(c.value for c in at.caption if "lowest whose precision" in c.value)
+    threshold = float(caption.split()[1])
+    above = loaded[loaded["anomaly_score"] > threshold]
+    assert above["is_fraud"].mean() >= 0.6 and len(above) >= 10
+    lower = loaded[loaded["anomaly_score"] > threshold - 1e-6]
+    assert len(lower) >= len(above)
+    precision = float(at.metric[1].value)
+    assert precision == pytest.approx(above["is_fraud"].mean(), abs=1e-3)
+
+
 @UNSEEN_OK
 def test_metrics_combines_label_column_and_verdicts(loaded, env):
     flagged = loaded[loaded["is_anomaly"] == 1]

@@ -457,6 +457,10 @@ def test_confirmed_benign_rows_and_the_cap_are_learned(tmp_path, champion_regist
     # the cap (1% of the training window) bounds the rest.
     assert rows["flagged_but_confirmed_benign"] > 0
     assert rows["held_back"] + rows["restored"] <= int(0.01 * rows["train_normal"])
+    # The holdout's confirmed-benign rows judge the challenger's false alerts.
+    benign = outcome.gate["verdicts_benign"]
+    assert benign["check"] == "verdict_false_alerts" and benign["rows"] >= 5
+    assert benign["champion"] is not None and 0 <= benign["value"] <= 1
 
 
 @pytest.mark.slow
@@ -553,5 +557,30 @@ def test_the_gate_judges_the_challenger_on_confirmed_fraud(tmp_path, champion_re
     assert verdict_check(config, champion, champion.threshold_, fresh, rows)["passed"]
     assert (
         verdict_check(config, champion, champion.threshold_, fresh, rows.head(3))
+        is None
+    )
+
+
+@pytest.mark.slow
+def test_a_challenger_alerting_on_confirmed_false_positives_fails(champion_registry):
+    from anomaly_gan import GANomalyDetector
+    from anomaly_gan.jobs.retrain_gate import benign_check
+
+    config = RetrainConfig.from_dict({"data": {"paths": ["x.csv"]}})
+    champion = GANomalyDetector.load(ModelRegistry(champion_registry).model_path(1))
+    benign = make_transactions(400, fraud_rate=0.0, random_state=21).drop(
+        columns=["is_fraud", "fraud_type"]
+    )
+    normal = make_transactions(3_000, fraud_rate=0.0, random_state=9).drop(
+        columns=["is_fraud", "fraud_type"]
+    )
+    noisy = GANomalyDetector(**TX, target_fpr=0.5).fit(normal)  # flags half of normal
+    check = benign_check(config, champion, champion.threshold_, noisy, benign)
+    assert check["passed"] is False
+    assert check["value"] > check["champion"] + config.verdict_tolerance
+    calm = GANomalyDetector(**TX).fit(normal)
+    assert benign_check(config, champion, champion.threshold_, calm, benign)["passed"]
+    assert (
+        benign_check(config, champion, champion.threshold_, calm, benign.head(2))
         is None
     )

@@ -60,6 +60,7 @@ from anomaly_gan.jobs.retrain_config import RetrainConfig
 from anomaly_gan.jobs.retrain_gate import (
     apply_gate,
     assess_scores,
+    benign_check,
     score_agreement,
     verdict_check,
 )
@@ -224,14 +225,26 @@ def _run(
     outcome.promoted, outcome.reason, outcome.gate = apply_gate(
         config, outcome.champion, outcome.challenger, labels, agreement
     )
-    verdicts = verdict_check(config, champion, champion_cut, challenger, fraud)
-    if verdicts is not None:
-        outcome.gate["verdicts"] = {k: v for k, v in verdicts.items() if k != "text"}
-        if not verdicts["passed"]:
-            outcome.reason = verdicts["text"] + "; " + outcome.reason
+    benign = (
+        holdout[_id_mask(config, holdout, config.confirmed_benign_ids)]
+        if config.confirmed_benign_ids
+        else None
+    )
+    for key, check in (
+        ("verdicts", verdict_check(config, champion, champion_cut, challenger, fraud)),
+        (
+            "verdicts_benign",
+            benign_check(config, champion, champion_cut, challenger, benign),
+        ),
+    ):
+        if check is None:
+            continue
+        outcome.gate[key] = {k: v for k, v in check.items() if k != "text"}
+        if not check["passed"]:
+            outcome.reason = check["text"] + "; " + outcome.reason
             if outcome.promoted:
                 outcome.promoted = False
-                outcome.gate["decided_by"] = "verdict_fraud_recall"
+                outcome.gate["decided_by"] = check["check"]
     outcome.decision = "promote" if outcome.promoted else "keep champion"
 
     with tempfile.TemporaryDirectory(prefix=".challenger-", dir=reg.root) as tmp:

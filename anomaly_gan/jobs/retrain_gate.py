@@ -196,8 +196,7 @@ def verdict_check(
     """
     if fraud is None or len(fraud) < config.min_verdict_rows:
         return None
-    found = challenger.score_rows(fraud, TransformReport()).scores.anomaly_score
-    new = float(np.mean(found > challenger.threshold_))
+    new = _flag_share(challenger, fraud, float(challenger.threshold_))
     item: dict[str, Any] = {
         "check": "verdict_fraud_recall",
         "rows": len(fraud),
@@ -206,14 +205,8 @@ def verdict_check(
         "bound": None,
         "passed": True,
     }
-    if champion is not None:
-        try:
-            old_scores = champion.score_rows(
-                fraud, TransformReport()
-            ).scores.anomaly_score
-        except SchemaError:
-            return item
-        old = float(np.mean(old_scores > champion_cut))
+    old = _champion_share(champion, fraud, champion_cut)
+    if old is not None:
         item["champion"] = old
         item["bound"] = f">= {old:.4f} - {config.verdict_tolerance}"
         item["passed"] = new >= old - config.verdict_tolerance
@@ -228,3 +221,64 @@ def verdict_check(
         )
     )
     return item
+
+
+def benign_check(
+    config: RetrainConfig,
+    champion: GANomalyDetector | None,
+    champion_cut: float,
+    challenger: GANomalyDetector,
+    benign: pd.DataFrame | None,
+) -> dict[str, Any] | None:
+    """Judge the challenger on holdout rows analysts confirmed as false positives.
+
+    Only holdout rows count: neither model trained on them in this run. The
+    share each model flags at its own threshold is its false-alert rate on
+    known benign events; the challenger passes when its rate is at most the
+    champion's plus ``verdict_tolerance``. None with fewer than
+    ``min_verdict_rows`` such rows.
+    """
+    if benign is None or len(benign) < config.min_verdict_rows:
+        return None
+    new = _flag_share(challenger, benign, float(challenger.threshold_))
+    item: dict[str, Any] = {
+        "check": "verdict_false_alerts",
+        "rows": len(benign),
+        "value": new,
+        "champion": None,
+        "bound": None,
+        "passed": True,
+    }
+    old = _champion_share(champion, benign, champion_cut)
+    if old is not None:
+        item["champion"] = old
+        item["bound"] = f"<= {old:.4f} + {config.verdict_tolerance}"
+        item["passed"] = new <= old + config.verdict_tolerance
+    item["text"] = (
+        f"the challenger flags {new:.2f} of the {len(benign)} holdout rows analysts "
+        "confirmed as false positives"
+        + (
+            ""
+            if item["champion"] is None
+            else f" (the champion {item['champion']:.2f}; tolerance "
+            f"{config.verdict_tolerance})"
+        )
+    )
+    return item
+
+
+def _champion_share(
+    champion: GANomalyDetector | None, rows: pd.DataFrame, cut: float
+) -> float | None:
+    """Return the champion's flagged share of ``rows`` (None: no champion, or it cannot score them)."""
+    if champion is None:
+        return None
+    try:
+        return _flag_share(champion, rows, cut)
+    except SchemaError:
+        return None
+
+
+def _flag_share(det: GANomalyDetector, rows: pd.DataFrame, cut: float) -> float:
+    scores = det.score_rows(rows, TransformReport()).scores.anomaly_score
+    return float(np.mean(scores > cut))

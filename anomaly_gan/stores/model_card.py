@@ -120,6 +120,7 @@ def model_card(
             "decided_by": (run_report.get("gate") or {}).get("decided_by"),
             "checks": (run_report.get("gate") or {}).get("checks"),
             "verdicts": (run_report.get("gate") or {}).get("verdicts"),
+            "verdicts_benign": (run_report.get("gate") or {}).get("verdicts_benign"),
             "champion_version": run_report.get("champion_version"),
             "rows": run_report.get("rows"),
             "drift_trigger": run_report.get("drift"),
@@ -208,15 +209,19 @@ def card_markdown(card: dict[str, Any]) -> str:
                 f"- {check.get('check')}: {_num(check.get('value'))} against "
                 f"{_num(check.get('bound'))} ({verdict})"
             )
-        verdicts = gate.get("verdicts")
-        if verdicts:
-            champ = verdicts.get("champion")
-            lines.append(
-                f"- confirmed fraud ({verdicts['rows']} rows analysts confirmed): the "
-                f"challenger flags {_num(verdicts['value'])}"
-                + ("" if champ is None else f", the champion {_num(champ)}")
-                + f" ({'pass' if verdicts['passed'] else 'fail'})"
-            )
+        for key, what in (
+            ("verdicts", "rows analysts confirmed as fraud"),
+            ("verdicts_benign", "holdout rows confirmed as false positives"),
+        ):
+            found = gate.get(key)
+            if found:
+                champ = found.get("champion")
+                lines.append(
+                    f"- {found['rows']} {what}: the challenger flags "
+                    f"{_num(found['value'])}"
+                    + ("" if champ is None else f", the champion {_num(champ)}")
+                    + f" ({'pass' if found['passed'] else 'fail'})"
+                )
         trigger = gate.get("drift_trigger")
         if trigger:
             lines.append(

@@ -584,3 +584,18 @@ def test_a_challenger_alerting_on_confirmed_false_positives_fails(champion_regis
         benign_check(config, champion, champion.threshold_, calm, benign.head(2))
         is None
     )
+
+
+@pytest.mark.slow
+def test_rows_of_a_suppressed_pattern_are_not_learned(tmp_path, champion_registry):
+    from anomaly_gan.stores.verdicts import VerdictStore
+
+    db = tmp_path / "v.db"
+    VerdictStore(db).add_suppression({"channel": ["online"]}, analyst="ana")
+    frame, config = _window(tmp_path, champion_registry, suppressions_db=str(db))
+    outcome = run_retrain(config)
+    rows = outcome.rows
+    assert rows["suppressed_not_learned"] > 0
+    online = int((frame["channel"] == "online").sum())
+    assert rows["suppressed_not_learned"] < online  # the holdout keeps its own
+    assert rows["learned"] <= rows["train_normal"]  # counted after the suppression

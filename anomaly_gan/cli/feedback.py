@@ -19,8 +19,8 @@ def add_parser(sub: Any) -> None:
     """Declare ``feedback`` and its options on the subcommand parsers ``sub``."""
     p = sub.add_parser(
         "feedback",
-        help="export analysts' verdicts for retraining and evaluation",
-        description="Read the verdict store (SQLite) that the dashboard writes.",
+        help="export analysts' verdicts; manage suppression rules",
+        description="Read and write the verdict store (SQLite) the dashboard writes.",
     )
     actions = p.add_subparsers(
         dest="action", required=True, metavar="ACTION", parser_class=Parser
@@ -50,10 +50,47 @@ def add_parser(sub: Any) -> None:
         choices=["confirmed", "false_positive", "needs_review"],
         help="only this verdict",
     )
+    a = actions.add_parser(
+        "suppress",
+        help="mark a pattern benign: reported, not alerted, not learned",
+        description=(
+            "Add a suppression rule: rows whose columns hold these values are still "
+            "scored and written, marked in a 'suppressed' column by 'score "
+            "--suppressions', not sent as alerts, and not learned by 'retrain' "
+            "([normal] suppressions_db). See docs/alerts.md."
+        ),
+    )
+    a.add_argument(
+        "--where",
+        required=True,
+        nargs="+",
+        metavar="COLUMN=VALUE",
+        help="conditions, all of which must hold (repeat a column for several values)",
+    )
+    a.add_argument("--analyst", required=True, help="who marks it (audited)")
+    a.add_argument("--name", default="", help="a name (default: the conditions)")
+    a.add_argument("--note", default="", help="why")
+    _db_option(a)
+    a = actions.add_parser("suppressions", help="list the active suppression rules")
+    a.add_argument("--all", action="store_true", help="ended rules too")
+    _db_option(a)
+    a = actions.add_parser("unsuppress", help="end a suppression rule")
+    a.add_argument("rule", type=int, metavar="ID")
+    a.add_argument("--analyst", required=True, help="who ends it (audited)")
+    a.add_argument("--note", default="")
+    _db_option(a)
+
+
+def _db_option(parser: Any) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="FILE",
+        help="verdict store (default: $ANOMALY_GAN_VERDICTS, else ./verdicts.db)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    """``anomaly-gan feedback export``."""
+    """``anomaly-gan feedback ACTION``."""
     import os
 
     from anomaly_gan.data.tables import check_outputs, table_format
@@ -63,6 +100,37 @@ def run(args: argparse.Namespace) -> int:
     if not db.exists():
         msg = f"verdict store '{db}': not found (the dashboard creates it; pass --db)"
         raise ConfigError(msg)
+    if args.action == "suppress":
+        conditions: dict[str, list[str]] = {}
+        for item in args.where:
+            column, sep, value = item.partition("=")
+            if not sep or not column:
+                msg = f"--where {item!r}: expected COLUMN=VALUE"
+                raise ConfigError(msg)
+            conditions.setdefault(column, []).append(value)
+        store = VerdictStore(db)
+        rule = store.add_suppression(
+            conditions, analyst=args.analyst, name=args.name, note=args.note
+        )
+        name = next(r["name"] for r in store.suppressions() if r["id"] == rule)
+        print(f"suppression rule {rule} added: {name}")
+        return 0
+    if args.action == "suppressions":
+        rules = VerdictStore(db).suppressions(active_only=not args.all)
+        if not rules:
+            print("no suppression rules")
+        for r in rules:
+            state = "" if r["active"] else " (ended)"
+            print(
+                f"{r['id']:>4}  {r['name']}{state}  by {r['analyst']} at {r['created_at']}  {r['note']}"
+            )
+        return 0
+    if args.action == "unsuppress":
+        VerdictStore(db).end_suppression(
+            args.rule, analyst=args.analyst, note=args.note
+        )
+        print(f"suppression rule {args.rule} ended")
+        return 0
     table_format(args.out)
     check_outputs([db], files={"--out": args.out})
     count = VerdictStore(db).export(args.out, verdict=args.verdict)

@@ -144,6 +144,13 @@ def add_parser(sub: Any) -> None:
         "measured on a kept timestamp column, else the whole run)",
     )
     p.add_argument(
+        "--suppressions",
+        metavar="DB",
+        help="a verdict store: rows matching its active suppression rules (benign "
+        "patterns, 'feedback suppress') get the rule's name in a 'suppressed' "
+        "column and are not sent as alerts",
+    )
+    p.add_argument(
         "--no-drift",
         action="store_true",
         help="skip the drift report against the model's training reference "
@@ -226,8 +233,8 @@ def run(args: argparse.Namespace) -> int:
         if args.heatmaps or image_model(args):
             msg = "--engine dask: scores tables; image models score with --engine local"
             raise ConfigError(msg)
-        if args.alerts_to:
-            msg = "--alerts-to: only with --engine local"
+        if args.alerts_to or args.suppressions:
+            msg = "--alerts-to, --suppressions: only with --engine local"
             raise ConfigError(msg)
         if args.device not in ("auto", "cpu"):
             msg = f"--device {args.device}: --engine dask scores on its workers' CPUs; use --engine local"
@@ -246,8 +253,8 @@ def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     table_format(args.out, args.format)  # a bad output name fails before any work
     if image_model(args):
-        if args.alerts_to:
-            msg = "--alerts-to: for table models; image scores are rows of the output"
+        if args.alerts_to or args.suppressions:
+            msg = "--alerts-to, --suppressions: for table models only"
             raise ConfigError(msg)
         from anomaly_gan.cli.image_commands import _load, run_score_images
 
@@ -278,6 +285,7 @@ def run(args: argparse.Namespace) -> int:
         drift=None if args.no_drift else _drift_monitor(det, threshold),
         alerts=alerts,
         entities=_entity_rollup(args),
+        suppressions=_suppression_rules(args),
     )
     try:
         summary = job.run()
@@ -309,6 +317,11 @@ def _report_scoring(summary: Any, args: argparse.Namespace) -> None:
         )
     if summary.rejected_output:
         print(f"rejected rows written to {summary.rejected_output}")
+    if args.suppressions is not None:
+        print(
+            f"suppressed by rules: {summary.suppressed:,} of the flagged rows "
+            "(written, not alerted)"
+        )
     if getattr(summary, "entities_output", None):
         print(f"entities: {summary.entities:,} written to {summary.entities_output}")
     if getattr(summary, "drift", None):
@@ -438,3 +451,16 @@ def _entity_rollup(args: argparse.Namespace) -> Any:
     from anomaly_gan.jobs.entities import EntityRollup
 
     return EntityRollup(list(args.entity_cols))
+
+
+def _suppression_rules(args: argparse.Namespace) -> Any:
+    """Return the active suppression rules of --suppressions (None without it)."""
+    if args.suppressions is None:
+        return None
+    from anomaly_gan.stores.verdicts import VerdictStore
+
+    db = Path(args.suppressions)
+    if not db.is_file():
+        msg = f"--suppressions '{db}': not found (a verdict store, e.g. verdicts.db)"
+        raise ConfigError(msg)
+    return VerdictStore(db).suppressions()

@@ -73,6 +73,8 @@ class AlertCollector:
         if table.num_rows == 0:
             return
         mask = pc.equal(table[columns.FLAG], 1)
+        if columns.SUPPRESSED in table.column_names:  # benign patterns: no alert
+            mask = pc.and_(mask, pc.equal(table[columns.SUPPRESSED], ""))
         flagged = table.filter(mask).to_pylist()
         self.flagged += len(flagged)
         for position, row in enumerate(flagged):

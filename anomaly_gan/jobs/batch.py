@@ -41,6 +41,7 @@ from anomaly_gan.features.transform_report import TransformReport
 from anomaly_gan.jobs.alerts import AlertCollector
 from anomaly_gan.jobs.entities import EntityRollup, entities_path
 from anomaly_gan.jobs.scored_rows import copied_columns, output_table
+from anomaly_gan.jobs.suppression import matched_rule
 from anomaly_gan.scoring import columns
 from anomaly_gan.scoring.drift import DriftMonitor
 
@@ -75,6 +76,7 @@ class ScoreSummary:
     alerts: dict[str, Any] | None = None
     entities: int | None = None
     entities_output: str | None = None
+    suppressed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -97,6 +99,7 @@ class ScoredBatch:
     scores: np.ndarray
     labels: np.ndarray | None
     report: TransformReport
+    suppressed: int = 0
 
 
 def score_batch(
@@ -110,6 +113,7 @@ def score_batch(
     fail_on_bad_rows: bool,
     normal_label: str = "normal",
     monitor: DriftMonitor | None = None,
+    rules: list[dict[str, Any]] | None = None,
 ) -> ScoredBatch:
     """Score one batch of one source: output rows, rejected rows, counts.
 
@@ -148,10 +152,18 @@ def score_batch(
 
         labels = anomaly_labels(frame[label_col], label_col, normal_label)
     cut = float(detector.threshold_ if threshold is None else threshold)
-    flagged = int((scores.anomaly_score > cut).sum())
+    flags = scores.anomaly_score > cut
+    flagged = int(flags.sum())
     if monitor is not None:
         monitor.update(encoded, scores.anomaly_score, flagged)
-    return ScoredBatch(table, rejected, flagged, scores.anomaly_score, labels, report)
+    suppressed = 0
+    if rules is not None:
+        names = matched_rule(frame, rules)
+        table = table.append_column(columns.SUPPRESSED, pa.array(names, pa.string()))
+        suppressed = int((flags & (names != "")).sum())
+    return ScoredBatch(
+        table, rejected, flagged, scores.anomaly_score, labels, report, suppressed
+    )
 
 
 def _numbers_parsed(detector: GANomalyDetector, frame: pd.DataFrame) -> pd.DataFrame:
@@ -212,6 +224,9 @@ class ScoreJob:
         Keeps every batch's flagged rows for ``jobs.alerts.deliver``.
     entities : EntityRollup, optional
         Counts rows and alerts per entity; written as ``OUT.entities.csv``.
+    suppressions : list of dict, optional
+        Active suppression rules: a ``suppressed`` column names the matching
+        rule, and those rows are not alerted (``jobs.suppression``).
     """
 
     detector: GANomalyDetector
@@ -230,6 +245,7 @@ class ScoreJob:
     drift: DriftMonitor | None = None
     alerts: AlertCollector | None = None
     entities: EntityRollup | None = None
+    suppressions: list[dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -335,6 +351,7 @@ class ScoreJob:
             label_col=self.label_col,
             fail_on_bad_rows=self.fail_on_bad_rows,
             monitor=self.drift,
+            rules=self.suppressions,
         )
         self.report.merge(scored.report)
         return scored
@@ -354,6 +371,7 @@ class ScoreJob:
         s.rejected += len(scored.rejected)
         s.rows_in = s.scored + s.rejected
         s.flagged += scored.flagged
+        s.suppressed += scored.suppressed
         s.unseen = dict(self.report.unseen)
         s.imputed = dict(self.report.imputed)
         s.extra_columns = list(self.report.extra_columns)

@@ -65,8 +65,10 @@ from anomaly_gan.jobs.retrain_gate import (
     verdict_check,
 )
 from anomaly_gan.jobs.retrain_trigger import drift_trigger
+from anomaly_gan.jobs.suppression import matched_rule
 from anomaly_gan.scoring.metrics import anomaly_labels
 from anomaly_gan.stores.registry import PRODUCTION, ModelRegistry, default_root
+from anomaly_gan.stores.verdicts import VerdictStore
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +179,11 @@ def _run(
         else np.zeros(len(train), np.int8)
     )
     normal = train[train_labels == 0].reset_index(drop=True)
+    if config.suppressions_db:  # benign patterns analysts marked: not learned
+        rules = VerdictStore(config.suppressions_db).suppressions()
+        covered = matched_rule(normal, rules) != ""
+        outcome.rows["suppressed_not_learned"] = int(covered.sum())
+        normal = normal[~covered].reset_index(drop=True)
     outcome.rows.update({"train_normal": len(normal), "holdout": len(holdout)})
     if labels is not None:
         outcome.rows["holdout_anomalies"] = int(labels.sum())

@@ -33,6 +33,7 @@ class RetrainConfig:
     normal_label: str = "normal"
     confirmed_fraud_ids: str | None = None
     confirmed_benign_ids: str | None = None
+    suppressions_db: str | None = None
     id_col: str | None = None
     hold_back_flagged: bool = True
     max_held_back: float = 0.1
@@ -93,6 +94,7 @@ class RetrainConfig:
                 "id_col",
                 "hold_back_flagged",
                 "max_held_back",
+                "suppressions_db",
             },
         )
         holdout = _table(raw, "holdout", source, {"fraction", "random_state"})
@@ -144,6 +146,9 @@ class RetrainConfig:
             if normal.get("confirmed_benign_ids")
             else None,
             id_col=normal.get("id_col"),
+            suppressions_db=rel(normal["suppressions_db"])
+            if normal.get("suppressions_db")
+            else None,
             hold_back_flagged=_flag(normal, "hold_back_flagged", source),
             max_held_back=float(normal.get("max_held_back", 0.1)),
             holdout_fraction=float(holdout.get("fraction", 0.2)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 SCORE = "anomaly_score"
 FLAG = "is_anomaly"
 FPR = "fpr_estimate"
+SUPPRESSED = "suppressed"  # with score --suppressions: the matching rule's name
 REASON_PARTS = ("feature", "share", "value", "expected")
 
 

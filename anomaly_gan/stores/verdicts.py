@@ -8,12 +8,19 @@ the previous value), so several analysts and processes can write at once
 without losing anything (SQLite serialises writers; a busy writer waits up to
 ``timeout`` seconds).
 
-Schema (version 1)::
+Schema (version 2)::
 
     batches(id, name, source, model, threshold, n_rows, n_flagged, scored_at, added_at)
     events(batch_id, event_id, score, is_anomaly)            -- one row per scored event
     verdicts(batch_id, event_id, verdict, note, analyst, updated_at)
     audit(id, at, analyst, action, batch_id, event_id, old_verdict, new_verdict, note)
+    suppressions(id, name, conditions, note, analyst, created_at, active)   -- since 2
+
+A suppression rule marks a pattern benign: ``conditions`` is JSON, a column
+name to the values that match (every column must match). ``score
+--suppressions`` writes matching rows as suppressed (not alerted) and
+``retrain`` does not learn from them; rules are ended, never deleted, and
+both changes are audited (batch 0, event ``rule:ID``).
 
 Verdicts are ``confirmed`` (a real anomaly), ``false_positive`` or
 ``needs_review``. The dashboard writes here; ``anomaly-gan feedback export``
@@ -23,6 +30,7 @@ reads it for retraining and evaluation.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -35,7 +43,7 @@ from anomaly_gan.exceptions import ConfigError, DataError
 from anomaly_gan.scoring import columns
 
 VERDICTS = ("confirmed", "false_positive", "needs_review")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: tuple[str, ...] = (
     # 0 -> 1: the first schema
@@ -80,6 +88,18 @@ MIGRATIONS: tuple[str, ...] = (
         note TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX audit_by_event ON audit(batch_id, event_id);
+    """,
+    # 1 -> 2: suppression rules (benign patterns: reported, not alerted, not learned)
+    """
+    CREATE TABLE suppressions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        conditions TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        analyst TEXT NOT NULL CHECK (length(trim(analyst)) > 0),
+        created_at TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1
+    );
     """,
 )
 
@@ -292,6 +312,78 @@ class VerdictStore:
             f"WHERE batch_id IN ({marks}) ORDER BY batch_id, event_id",
             ids,
         )
+
+    def add_suppression(
+        self,
+        conditions: dict[str, list[str]],
+        *,
+        analyst: str,
+        name: str = "",
+        note: str = "",
+    ) -> int:
+        """Record a suppression rule (see the module docstring); return its id."""
+        if not analyst or not analyst.strip():
+            msg = "suppression rule: expected the analyst's name, found none"
+            raise ConfigError(msg)
+        clean = {
+            str(col): sorted({str(v) for v in values})
+            for col, values in conditions.items()
+            if str(col).strip() and values
+        }
+        if not clean:
+            msg = "suppression rule: expected at least one column and value to match"
+            raise ConfigError(msg)
+        name = name.strip() or " & ".join(
+            f"{c}={'|'.join(v)}" for c, v in sorted(clean.items())
+        )
+        stamp = _now()
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO suppressions (name, conditions, note, analyst, created_at) VALUES (?, ?, ?, ?, ?)",
+                (name, json.dumps(clean, sort_keys=True), note, analyst, stamp),
+            )
+            rule = int(cursor.lastrowid or 0)
+            conn.execute(
+                "INSERT INTO audit (at, analyst, action, batch_id, event_id, old_verdict, new_verdict, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (stamp, analyst, "suppress", 0, f"rule:{rule}", None, name, note),
+            )
+        return rule
+
+    def end_suppression(self, rule: int, *, analyst: str, note: str = "") -> None:
+        """End a suppression rule (it stays on record, inactive)."""
+        with self._transaction() as conn:
+            found = conn.execute(
+                "SELECT name FROM suppressions WHERE id = ? AND active = 1", (rule,)
+            ).fetchone()
+            if found is None:
+                msg = f"suppression rule {rule}: no active rule with this id"
+                raise ConfigError(msg)
+            conn.execute("UPDATE suppressions SET active = 0 WHERE id = ?", (rule,))
+            conn.execute(
+                "INSERT INTO audit (at, analyst, action, batch_id, event_id, old_verdict, new_verdict, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _now(),
+                    analyst,
+                    "unsuppress",
+                    0,
+                    f"rule:{rule}",
+                    found[0],
+                    None,
+                    note,
+                ),
+            )
+
+    def suppressions(self, *, active_only: bool = True) -> list[dict[str, object]]:
+        """Return the suppression rules (the active ones by default), oldest first."""
+        sql = "SELECT * FROM suppressions" + (
+            " WHERE active = 1" if active_only else ""
+        )
+        rules: list[dict[str, object]] = self._query(sql + " ORDER BY id").to_dict(
+            "records"
+        )
+        for rule in rules:
+            rule["conditions"] = json.loads(str(rule["conditions"]))
+        return rules
 
     def verdicts(
         self, batch_id: int | None = None, verdict: str | None = None

@@ -158,6 +158,41 @@ if chosen is not None:
                             batch, [event], verdict, analyst=analyst, note=note
                         )
                         st.success(f"Saved '{verdict}' for {event}.")
+            pattern_cols = [c for c in filter_columns(frame) if c in row.index]
+            if pattern_cols:
+                with st.form("suppress_form"):
+                    st.markdown(
+                        "**Mark this pattern benign**: rows with these values are "
+                        "still scored and written, but not alerted and not learned "
+                        "(`score --suppressions`, docs/alerts.md)."
+                    )
+                    pattern = st.multiselect(
+                        "Columns",
+                        pattern_cols,
+                        format_func=lambda c: f"{c} = {row[c]}",
+                        key="suppress_cols",
+                    )
+                    who = analyst_field("suppress_analyst")
+                    why = st.text_input("Why", key="suppress_note")
+                    if st.form_submit_button(
+                        "Suppress this pattern", key="suppress_save"
+                    ):
+                        if not who.strip():
+                            st.error(
+                                "Enter your name first: every rule records who set it."
+                            )
+                        elif not pattern:
+                            st.error("Pick at least one column of the pattern.")
+                        else:
+                            rule = verdict_store().add_suppression(
+                                {c: [str(row[c])] for c in pattern},
+                                analyst=who,
+                                note=why,
+                            )
+                            st.success(
+                                f"Suppression rule {rule} added: "
+                                + " & ".join(f"{c}={row[c]}" for c in sorted(pattern))
+                            )
             st.subheader("Similar reviewed events")
             similar = similar_reviewed(row, frame, batch)
             if similar.empty:

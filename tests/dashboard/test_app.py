@@ -571,3 +571,28 @@ def test_entities_page_ranks_cards_by_flagged_events(env, fitted, tx_test):
     assert at.selectbox(key="entity").value == top
     events = at.dataframe[1].value
     assert len(events) == int((scored["card_id"].astype(str) == top).sum())
+
+
+@UNSEEN_OK
+def test_an_event_marks_its_pattern_benign(env, fitted, tx_test):
+    scored = score_frame(fitted, tx_test, keep_cols=["merchant_category", "channel"])
+    scored.to_csv(env / "scores" / "day4.csv", index=False)
+    at = page("flagged")
+    top = at.dataframe[0].value.iloc[0]
+    row = scored[scored["transaction_id"] == top["transaction_id"]].iloc[0]
+    at.button(key="suppress_save").click().run()
+    assert "Enter your name first" in at.error[0].value
+    at.text_input(key="suppress_analyst").set_value("ana")
+    at.button(key="suppress_save").click().run()
+    assert "Pick at least one column" in at.error[0].value
+    at.multiselect(key="suppress_cols").set_value(["merchant_category", "channel"])
+    at.text_input(key="suppress_note").set_value("known merchant")
+    at.button(key="suppress_save").click().run()
+    assert not at.exception
+    (rule,) = VerdictStore(env / "verdicts.db").suppressions()
+    assert rule["conditions"] == {
+        "channel": [str(row["channel"])],
+        "merchant_category": [str(row["merchant_category"])],
+    }
+    assert rule["analyst"] == "ana" and rule["note"] == "known merchant"
+    assert at.success[0].value.startswith(f"Suppression rule {rule['id']} added")

@@ -24,7 +24,7 @@ from anomaly_gan.scoring.metrics import (
     evaluate_scores,
     rank_metrics,
 )
-from anomaly_gan.scoring.threshold_advice import for_precision
+from anomaly_gan.scoring.threshold_advice import for_alert_budget, for_precision
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -155,7 +155,12 @@ if chosen is not None:
         st.caption(f"Starts at the batch's {origin}.")
         mode = st.radio(
             "Operating point",
-            ["threshold", "target false-positive rate", "target precision"],
+            [
+                "threshold",
+                "target false-positive rate",
+                "target precision",
+                "alert budget",
+            ],
             horizontal=True,
             key="mode",
         )
@@ -170,6 +175,24 @@ if chosen is not None:
                 step=max((high - low) / 10_000, 1e-9),
                 format="%.4f",
                 key="threshold",
+            )
+        elif mode == "alert budget":
+            budget = st.number_input(
+                "Alerts in this batch",
+                min_value=0,
+                max_value=len(scores),
+                value=min(len(scores), max(1, int((scores > default).sum()))),
+                step=1,
+                key="alert_budget",
+            )
+            advice = for_alert_budget(
+                scores, scores, scores[labels == 1], 1.0, float(budget)
+            )
+            threshold = default if advice.threshold is None else advice.threshold
+            st.caption(
+                f"Threshold {threshold:.4f} raises at most {int(budget):,} alerts in this "
+                "batch; `anomaly-gan threshold suggest --alerts-per-day` works per day "
+                "over several batches."
             )
         elif mode == "target precision":
             wanted = st.slider(

@@ -268,6 +268,15 @@ def test_metrics_finds_the_threshold_for_a_target_precision(loaded):
     assert precision == pytest.approx(above["is_fraud"].mean(), abs=1e-3)
 
 
+def test_metrics_finds_the_threshold_for_an_alert_budget(loaded):
+    at = page("metrics")
+    at.radio(key="mode").set_value("alert budget").run()
+    at.number_input(key="alert_budget").set_value(25).run()
+    caption = next(c.value for c in at.caption if "raises at most 25 alerts" in c.value)
+    threshold = float(caption.split()[1])
+    assert 20 <= int((loaded["anomaly_score"] > threshold).sum()) <= 25
+
+
 @UNSEEN_OK
 def test_metrics_combines_label_column_and_verdicts(loaded, env):
     flagged = loaded[loaded["is_anomaly"] == 1]

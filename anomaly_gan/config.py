@@ -163,6 +163,11 @@ class DetectorConfig:
         Seed of every random generator the detector builds.
     verbose : int, default=0
         0 silent, 1 progress bar.
+    network_features : bool, default=False
+        The rows are network connection records and carry the ``net_*``
+        columns of ``features.connections``; every scoring driver derives
+        them before the rows reach the detector (``jobs.network_features``).
+        ``train`` sets it when the data are connection records.
     """
 
     contamination: float = 0.1
@@ -202,6 +207,7 @@ class DetectorConfig:
     mixed_precision: bool = True
     random_state: int | None = None
     verbose: int = 0
+    network_features: bool = False
 
     def __post_init__(self) -> None:
         for name in COLUMN_OPTIONS:

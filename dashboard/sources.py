@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from anomaly_gan.data.scored_meta import read_meta
+from anomaly_gan.data.times import utc_times
 from anomaly_gan.stores.registry import ModelRegistry, default_root
 from anomaly_gan.stores.verdicts import VerdictStore
 
@@ -161,6 +162,11 @@ TIME_COLUMNS = ("timestamp", "time", "event_time", "ts")
 def time_columns(frame: pd.DataFrame) -> list[str]:
     """Columns that hold the events' times, by their usual names."""
     return [c for c in frame.columns if str(c).lower() in TIME_COLUMNS]
+
+
+def event_times(values: pd.Series) -> pd.Series:
+    """Event times as UTC datetimes: numbers are seconds since the epoch (Zeek's ts)."""
+    return utc_times(values)
 
 
 def event_label(row: pd.Series, column: str) -> str:

@@ -23,6 +23,7 @@ navigation = st.navigation(
         st.Page(PAGES / "flagged.py", title="Flagged events"),
         st.Page(PAGES / "triage.py", title="Triage"),
         st.Page(PAGES / "entities.py", title="Entities"),
+        st.Page(PAGES / "network.py", title="Network"),
         st.Page(PAGES / "metrics.py", title="Metrics"),
         st.Page(PAGES / "models.py", title="Models"),
         st.Page(PAGES / "drift.py", title="Drift"),

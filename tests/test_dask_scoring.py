@@ -218,3 +218,49 @@ def test_missing_dask_says_how_to_install(model_dir, inputs, tmp_path):
     assert "pip install 'anomaly-gan[dask]'" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_network_features_match_single_machine_across_files(cluster, tmp_path):
+    """Window counts span files and partitions: both engines count the whole input."""
+    from anomaly_gan import GANomalyDetector
+    from anomaly_gan.data.network_synth import make_connections
+    from anomaly_gan.data.zeek_writer import write_zeek_log
+    from anomaly_gan.jobs.network_features import prepare_training_frame
+
+    params = {
+        "epochs": 1,
+        "random_state": 0,
+        "device": "cpu",
+        "exclude_cols": ["attack_type", "is_attack"],
+    }
+    train = prepare_training_frame(
+        make_connections(4_000, attack_rate=0.0, random_state=0), params, "auto", "t"
+    )
+    model = GANomalyDetector(**params).fit(train)
+    model_dir = model.save(tmp_path / "net-model")
+    fresh = make_connections(
+        3_000, attack_rate=0.03, random_state=4, start="2026-11-05"
+    )
+    thirds = [fresh.iloc[i : i + 1_000] for i in range(0, 3_000, 1_000)]
+    for i, part in enumerate(thirds):  # cut inside hours: a window spans two files
+        write_zeek_log(part, tmp_path / f"conn.{i}.log", as_json=i == 1)
+    fresh.to_parquet(tmp_path / "fresh.parquet", row_group_size=400)
+    opts = {"keep_cols": ["attack_type"], "label_col": "is_attack"}
+    for name, pattern in (
+        ("logs", str(tmp_path / "conn.*.log")),
+        ("parquet", tmp_path / "fresh.parquet"),
+    ):
+        sources = expand_sources([pattern])
+        one = ScoreJob(model, sources, tmp_path / f"{name}.parquet", **opts).run()
+        DaskScoreJob(
+            model_dir,
+            sources,
+            tmp_path / f"{name}-dask",
+            scheduler=cluster.scheduler_address,
+            partition_bytes=20_000,
+            **opts,
+        ).run()
+        expected = pd.read_parquet(tmp_path / f"{name}.parquet")
+        got = pd.read_parquet(tmp_path / f"{name}-dask")
+        assert one.scored == 3_000
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False)

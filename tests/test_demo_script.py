@@ -41,3 +41,39 @@ def test_demo_script_runs_end_to_end(tmp_path):
     assert summary["roc_auc"] > 0.8
     assert (home / "models" / "demo" / "manifest.json").exists()
     assert (home / "data" / "transactions_train.parquet").exists()
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_network_demo_reports_the_recall_of_every_attack_pattern(tmp_path):
+    env = {
+        **os.environ,
+        "ANOMALY_GAN_VENV": str(Path(sys.executable).parent.parent),
+        "DEMO_ROWS": "12000",
+        "DEMO_SCORE_ROWS": "8000",
+        "DEMO_EPOCHS": "3",
+        "DEMO_HOME": str(tmp_path / "home"),
+    }
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "demo.sh"), "--network", "--no-dashboard"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    for pattern in (
+        "port_scan",
+        "brute_force",
+        "exfiltration",
+        "beaconing",
+        "new_service",
+    ):
+        assert f"  {pattern}" in result.stdout
+    home = tmp_path / "home"
+    assert (home / "data" / "network_train.log.gz").exists()
+    assert (home / "outputs" / "network_scores.csv.entities.csv").exists()
+    summary = json.loads((home / "outputs" / "network_summary.json").read_text())
+    assert summary["scored"] == 8000 and summary["roc_auc"] > 0.9

@@ -88,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
     scores: list[np.ndarray] = []
     labels: list[np.ndarray] = []
     rejected: list[list[Any]] = []
-    for batch in iter_batches(sources):
+    from anomaly_gan.jobs.network_features import derived_batches, deriver_for
+
+    for batch in derived_batches(iter_batches(sources), deriver_for(det, sources)):
         scored = score_batch(
             det,
             batch,

@@ -133,7 +133,8 @@ def add_parser(sub: Any) -> None:
         metavar="C",
         help="roll rows and alerts up per value of these output columns (ids or "
         "--keep-cols, e.g. card_id) into OUT.entities.csv; with --alerts-to, one "
-        "alert per entity and time window",
+        "alert per entity and time window; network models default to the source "
+        "host, id.orig_h (docs/network.md)",
     )
     p.add_argument(
         "--alert-window-minutes",
@@ -239,7 +240,9 @@ def run(args: argparse.Namespace) -> int:
         if args.device not in ("auto", "cpu"):
             msg = f"--device {args.device}: --engine dask scores on its workers' CPUs; use --engine local"
             raise ConfigError(msg)
-        threshold, meta = scoring_meta(load_model(args, device="cpu"), args)
+        det = load_model(args, device="cpu")
+        threshold, meta = scoring_meta(det, args)
+        _network_defaults(args, det)
         return run_score_dask(
             args,
             threshold=threshold,
@@ -265,6 +268,7 @@ def run(args: argparse.Namespace) -> int:
     sources = expand_sources(args.data)
     det = load_model(args)
     threshold, meta = scoring_meta(det, args)
+    _network_defaults(args, det)
     _check_entity_cols(args, det)
     alerts = _alert_collector(args, det, threshold, meta)
     progress = _Progress(quiet=args.quiet)
@@ -430,6 +434,19 @@ def _send_alerts(alerts: Any, args: argparse.Namespace, summary: Any) -> int:
         f"alerts: {result.sent:,} sent to {where} (from {alerts.flagged:,} flagged rows)"
     )
     return EXIT_OK
+
+
+def _network_defaults(args: argparse.Namespace, det: Any) -> None:
+    """Network models: keep the connection's ends, port and time; entity = source host."""
+    from anomaly_gan.features.connections import SOURCE_HOST, VIEW_COLUMNS
+    from anomaly_gan.jobs.network_features import uses_network_features
+
+    if not uses_network_features(det):
+        return
+    kept = list(args.keep_cols or [])
+    args.keep_cols = kept + [c for c in VIEW_COLUMNS if c not in kept]
+    if not args.entity_cols:
+        args.entity_cols = [SOURCE_HOST]
 
 
 def _check_entity_cols(args: argparse.Namespace, det: Any) -> None:

@@ -125,6 +125,14 @@ def add_parser(sub: Any) -> None:
         "--random-state", type=int, metavar="N", help="seed for a reproducible model"
     )
     p.add_argument(
+        "--network-features",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="derive the network features of docs/network.md (bytes ratios, per-host "
+        "counts per minute and hour): auto (default) when the data are connection "
+        "records (ts, id.orig_h, id.resp_h, id.resp_p), on, or off",
+    )
+    p.add_argument(
         "--resume",
         action="store_true",
         help="continue a killed run from its last checkpoint (MODEL_DIR.checkpoints)",
@@ -193,6 +201,10 @@ def run(args: argparse.Namespace) -> int:
         return run_train_images(args, params["verbose"])
     DetectorConfig.from_dict(params, source="options")  # check before reading data
     frame = read_table(args.data)
+    from anomaly_gan.jobs.network_features import prepare_training_frame
+
+    # Window counts cover all the traffic, labelled attacks included.
+    frame = prepare_training_frame(frame, params, args.network_features, args.data)
     if args.label_col:
         if args.label_col not in frame.columns:
             msg = f"column '{args.label_col}' (named by --label-col): not found in '{args.data}'"

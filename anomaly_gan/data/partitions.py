@@ -3,7 +3,7 @@
 A ``Piece`` names a slice of one source that a worker can read on its own: a
 byte range of a plain CSV file (cut at line ends, read with the file's header
 line in front), a run of row groups of one Parquet file, or a whole compressed
-CSV file (which cannot be cut). Each piece knows the row number of its first
+CSV file or network log (which cannot be cut). Each piece knows the row number of its first
 record in its source, so rows rejected on a worker carry the same file and row
 as in the single-machine job. Row numbers of CSV slices are counted in lines:
 they equal the records' numbers unless the file holds blank lines or quoted
@@ -27,7 +27,8 @@ from anomaly_gan.data.tables import (
     TableBatch,
     _csv_batches,
     _parquet_batches,
-    table_format,
+    iter_batches,
+    source_format,
 )
 from anomaly_gan.exceptions import DataError
 
@@ -48,7 +49,8 @@ class Piece:
     file : str
         The file this piece reads (inside ``source`` for a Parquet folder).
     kind : str
-        ``"csv"``, ``"csv-whole"`` (compressed, read whole) or ``"parquet"``.
+        ``"csv"``, ``"csv-whole"`` (compressed, read whole), ``"parquet"``, or a
+        log format (``"zeek"``, ``"zeek-json"``, ``"kdd"``; read whole).
     start, end : int
         Byte range of a CSV slice (``end`` excluded).
     row_groups : tuple of int
@@ -82,8 +84,10 @@ def plan_pieces(sources: Sequence[Path], *, target_bytes: int) -> list[Piece]:
         raise DataError(msg)
     pieces: list[Piece] = []
     for source in sources:
-        kind = table_format(source)
-        if kind == "parquet":
+        kind = source_format(source)
+        if kind not in ("csv", "parquet"):  # a log is one piece, read whole
+            found = [Piece(len(pieces), str(source), str(source), kind)]
+        elif kind == "parquet":
             found = _parquet_pieces(source, target_bytes, len(pieces))
         elif str(source).lower().endswith(".csv"):
             found = _csv_pieces(source, target_bytes, len(pieces))
@@ -104,6 +108,8 @@ def read_piece(piece: Piece, *, text_columns: Sequence[str] = ()) -> TableBatch:
     source = Path(piece.source)
     if piece.kind == "parquet":
         return _read_parquet_piece(piece)
+    if piece.kind not in ("csv", "csv-whole"):  # a network log, read whole
+        return _concat(list(iter_batches([source])), source)
     if piece.kind == "csv-whole":
         batches = list(_csv_batches(source, _READ_ROWS, text_columns))
         return _concat(batches, source)

@@ -1,5 +1,8 @@
 """Reading and writing tables (CSV, compressed CSV, Parquet) and atomic writes.
 
+Network logs (Zeek TSV and JSON, KDD CSV) are read by ``network_logs`` and
+enter through the same ``read_table`` and ``iter_batches``.
+
 Whole tables (``read_table``) or bounded batches (``iter_batches``): CSV through
 pandas' C parser in chunks with types inferred per chunk, Parquet through
 pyarrow record batches; ``scripts/bench_readers.py`` measured these as the
@@ -64,8 +67,32 @@ def table_format(path: str | Path, explicit: str | None = None) -> str:
     raise DataError(msg)
 
 
+def source_format(path: str | Path) -> str:
+    """Return an input's format: a table's (``csv``, ``parquet``) or a log's.
+
+    Logs (``zeek``, ``zeek-json``, ``kdd``) are read by ``network_logs``.
+    """
+    from anomaly_gan.data.network_logs import log_format
+
+    found = log_format(path)
+    if found is not None:
+        return found
+    try:
+        return table_format(path)
+    except DataError:
+        msg = (
+            f"file '{path}': expected a name ending in {', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)}, "
+            "a Zeek log (.log, .json, .jsonl, .ndjson, optionally .gz), a KDD file (.txt, .data) "
+            "or a folder of Parquet files"
+        )
+        raise DataError(msg) from None
+
+
 def read_table(path: str | Path, *, fmt: str | None = None) -> pd.DataFrame:
-    """Read a whole CSV or Parquet file (or a folder of Parquet files).
+    """Read a whole CSV or Parquet file (or a folder of Parquet files), or a log.
+
+    A log (see ``source_format``) is read whole; its first malformed record
+    is an error naming the file and record.
 
     Raises
     ------
@@ -76,7 +103,9 @@ def read_table(path: str | Path, *, fmt: str | None = None) -> pd.DataFrame:
     if not p.exists():
         msg = f"file '{path}': not found"
         raise DataError(msg)
-    kind = table_format(p, fmt)
+    kind = table_format(p, fmt) if fmt else source_format(p)
+    if kind not in ("csv", "parquet"):
+        return _read_log(p, kind)
     try:
         if kind == "csv":
             frame = pd.read_csv(p, low_memory=False)
@@ -84,6 +113,23 @@ def read_table(path: str | Path, *, fmt: str | None = None) -> pd.DataFrame:
             frame = pq.read_table(p).to_pandas()
     except _READ_ERRORS as exc:
         raise _read_error(path, kind, exc) from exc
+    if frame.shape[1] == 0:
+        msg = f"file '{path}': expected at least one column, found none"
+        raise DataError(msg)
+    return frame
+
+
+def _read_log(path: Path, kind: str) -> pd.DataFrame:
+    from anomaly_gan.data.network_logs import iter_log_batches
+
+    frames = []
+    for batch in iter_log_batches(path, kind, 1_000_000):
+        if batch.malformed:
+            row, reason = batch.malformed[0]
+            msg = f"file '{path}': row {row}: {reason}"
+            raise DataError(msg)
+        frames.append(batch.frame)
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     if frame.shape[1] == 0:
         msg = f"file '{path}': expected at least one column, found none"
         raise DataError(msg)
@@ -222,7 +268,7 @@ def expand_sources(patterns: Sequence[str | Path]) -> list[Path]:
                 raise DataError(msg)
             sources.append(path)
     for path in sources:
-        table_format(path)
+        source_format(path)
         if path.is_dir():
             _check_parquet_folder(path)
     return list(dict.fromkeys(sources))
@@ -355,10 +401,15 @@ def iter_batches(
     for a header-only file, so its schema is still checked.
     """
     for source in sources:
-        if table_format(source) == "csv":
+        kind = source_format(source)
+        if kind == "csv":
             yield from _csv_batches(source, batch_rows, text_columns)
-        else:
+        elif kind == "parquet":
             yield from _parquet_batches(source, batch_rows)
+        else:
+            from anomaly_gan.data.network_logs import iter_log_batches
+
+            yield from iter_log_batches(source, kind, batch_rows)
 
 
 def _csv_batches(
@@ -368,20 +419,27 @@ def _csv_batches(
     *,
     handle: IO[bytes] | None = None,
     first_row: int = 1,
+    names: Sequence[str] | None = None,
 ) -> Iterator[TableBatch]:
     """Yield batches of ``path``, or of ``handle``.
 
     ``handle`` holds the header and a slice of ``path`` whose first record is row
-    ``first_row`` (see ``partitions``).
+    ``first_row`` (see ``partitions``). ``names``: the file has no header line
+    and these are its columns (KDD files).
     """
     next_row = first_row
+    # The parser numbers lines from 1, the header line included.
+    line_offset = first_row - 1 if names is None else first_row
     try:
-        _check_header(path, handle)
+        if names is None:
+            _check_header(path, handle)
         reader = pd.read_csv(
             path if handle is None else handle,
             chunksize=batch_rows,
             on_bad_lines="warn",
             dtype=dict.fromkeys(text_columns, "str"),
+            header=None if names is not None else "infer",
+            names=names,
         )
         with reader:
             while True:
@@ -392,7 +450,7 @@ def _csv_batches(
                     except StopIteration:
                         break
                 malformed = [
-                    (row + first_row - 1, reason)
+                    (row + line_offset, reason)
                     for row, reason in _malformed_lines(caught)
                 ]
                 skipped = {row for row, _ in malformed}

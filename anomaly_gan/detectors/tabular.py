@@ -146,6 +146,7 @@ class GANomalyDetector(GanDetectorBase):
         mixed_precision: bool = True,
         random_state: int | None = None,
         verbose: int = 0,
+        network_features: bool = False,
         checkpoint_dir: str | Path | None = None,
     ) -> None:
         super().__init__(contamination=contamination)
@@ -183,6 +184,7 @@ class GANomalyDetector(GanDetectorBase):
         self.mixed_precision = mixed_precision
         self.random_state = random_state
         self.verbose = verbose
+        self.network_features = network_features
         self.checkpoint_dir = checkpoint_dir
 
     # ------------------------------------------------------------------- fit

@@ -249,6 +249,10 @@ def _parse_time(value: Any) -> dt.datetime | None:
         return None
     if isinstance(value, dt.datetime):
         stamp = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            return None
+        return dt.datetime.fromtimestamp(value, tz=dt.timezone.utc)  # Zeek's ts
     else:
         try:
             stamp = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))

@@ -40,6 +40,7 @@ from anomaly_gan.features.schema import NUMERIC, RowIssues
 from anomaly_gan.features.transform_report import TransformReport
 from anomaly_gan.jobs.alerts import AlertCollector
 from anomaly_gan.jobs.entities import EntityRollup, entities_path
+from anomaly_gan.jobs.network_features import derived_batches, deriver_for
 from anomaly_gan.jobs.scored_rows import copied_columns, output_table
 from anomaly_gan.jobs.suppression import matched_rule
 from anomaly_gan.scoring import columns
@@ -275,10 +276,13 @@ class ScoreJob:
             *(self.id_cols or self.detector.config_.id_cols or ()),
             *(self.keep_cols or []),
         ]
-        batches = iter_batches(
-            self.sources,
-            batch_rows=self.batch_rows,
-            text_columns=[c for c in wanted if c not in model_cols],
+        batches = derived_batches(
+            iter_batches(
+                self.sources,
+                batch_rows=self.batch_rows,
+                text_columns=[c for c in wanted if c not in model_cols],
+            ),
+            deriver_for(self.detector, self.sources),
         )
         with (
             atomic_write(self.out) as tmp_out,

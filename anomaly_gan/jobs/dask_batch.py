@@ -44,6 +44,7 @@ from anomaly_gan.jobs.batch import (
     _stable_schema,
     score_batch,
 )
+from anomaly_gan.jobs.network_features import Deriver, deriver_for
 from anomaly_gan.jobs.scored_rows import copied_columns
 
 INSTALL_HINT = "pip install 'anomaly-gan[dask]'"
@@ -114,6 +115,7 @@ class DaskScoreJob:
     progress: Callable[[ScoreSummary], None] | None = None
     meta: dict[str, Any] | None = None
     summary: ScoreSummary = field(init=False)
+    _derive: Deriver | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         require_dask()
@@ -143,9 +145,14 @@ class DaskScoreJob:
         ]
         model_cols = set(detector.preprocessor_.required_columns_)
         text_columns = [c for c in wanted if c not in model_cols]
-        first = read_piece(pieces[0], text_columns=text_columns)
+        # Window counts of connection records: one pass here, shipped to the workers.
+        self._derive = deriver_for(detector, self.sources)
+        first = _PieceReader(text_columns, self._derive)(pieces[0])
         copied = copied_columns(
-            detector, first.frame.columns, self.id_cols, self.keep_cols
+            detector,
+            [c for c in first.columns if c != _BAD + "row"],
+            self.id_cols,
+            self.keep_cols,
         )
         staging = self.out.with_name(
             f".{self.out.name}.staging-{uuid.uuid4().hex[:12]}"
@@ -163,7 +170,9 @@ class DaskScoreJob:
                 fail_on_bad_rows=self.fail_on_bad_rows,
                 meta=self.meta,
             )
-            rows = self._compute(pieces, task, first.frame.iloc[:0])
+            input_meta = first.drop(columns=[_BAD + "row"]).iloc[:0]
+            input_meta.attrs = {}
+            rows = self._compute(pieces, task, input_meta)
             self._collect(rows, pieces)
             for partial in staging.glob(".*.tmp"):  # from tasks on lost workers
                 partial.unlink(missing_ok=True)
@@ -184,7 +193,7 @@ class DaskScoreJob:
         import dask.dataframe as dd
         from distributed import as_completed
 
-        reader = _PieceReader(task.text_columns)
+        reader = _PieceReader(task.text_columns, self._derive)
         meta = _with_bookkeeping(input_meta)
         summary_meta = pd.DataFrame(
             {k: pd.Series(dtype=v) for k, v in _SUMMARY_COLUMNS.items()}
@@ -259,12 +268,17 @@ class DaskScoreJob:
 class _PieceReader:
     """``from_map``'s function: one piece as a frame with row bookkeeping columns."""
 
-    def __init__(self, text_columns: Sequence[str]) -> None:
+    def __init__(
+        self, text_columns: Sequence[str], derive: Deriver | None = None
+    ) -> None:
         self.text_columns = list(text_columns)
+        self.derive = derive
 
     def __call__(self, piece: Piece) -> pd.DataFrame:
         batch = read_piece(piece, text_columns=self.text_columns)
         frame = batch.frame.copy(deep=False)
+        if self.derive is not None and len(frame.columns):
+            frame = self.derive(frame)
         frame[_BAD + "row"] = batch.row_numbers
         frame.attrs[_BAD] = {
             "piece": piece.index,

@@ -21,6 +21,7 @@ from anomaly_gan.detectors.tabular import GANomalyDetector
 from anomaly_gan.exceptions import ArtifactError
 from anomaly_gan.features.schema import CATEGORICAL, RowIssues
 from anomaly_gan.features.transform_report import TransformReport
+from anomaly_gan.jobs.network_features import derived_batches, deriver_for
 from anomaly_gan.scoring.drift import DriftMonitor, DriftSettings, FeatureLayout
 
 
@@ -79,7 +80,8 @@ def check_files(
     """
     monitor = monitor_for(detector, settings=settings)
     rejected = 0
-    for batch in iter_batches([Path(s) for s in sources]):
+    paths = [Path(s) for s in sources]
+    for batch in derived_batches(iter_batches(paths), deriver_for(detector, paths)):
         issues = RowIssues(
             len(batch.frame), row_numbers=batch.row_numbers, raise_first=False
         )

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from anomaly_gan.data.tables import atomic_write
+from anomaly_gan.data.times import utc_times
 from anomaly_gan.scoring import columns
 
 
@@ -53,9 +54,7 @@ class EntityRollup:
             max_score=(columns.SCORE, "max"),
         )
         if self.timestamp_col and self.timestamp_col in frame.columns:
-            stamps = pd.to_datetime(
-                frame[self.timestamp_col], errors="coerce", utc=True
-            )
+            stamps = utc_times(frame[self.timestamp_col])
             hits = frame.assign(_t=stamps)[flagged]
             times = hits.groupby(self.entity_cols, sort=False)["_t"].agg(["min", "max"])
             part = part.join(

@@ -50,11 +50,18 @@ import pandas as pd
 from filelock import FileLock, Timeout
 
 from anomaly_gan.data.tables import expand_sources, frame_fingerprint, read_table
+from anomaly_gan.data.times import utc_times
 from anomaly_gan.detectors.tabular import GANomalyDetector
 from anomaly_gan.exceptions import (
     ArtifactError,
     LockedError,
     SchemaError,
+)
+from anomaly_gan.features.connections import (
+    DERIVED,
+    derive_frame,
+    is_connection_table,
+    network_roles,
 )
 from anomaly_gan.jobs.retrain_config import RetrainConfig
 from anomaly_gan.jobs.retrain_gate import (
@@ -361,13 +368,15 @@ def _load(
     """Return the window's rows, and apart the rows analysts confirmed as fraud."""
     frames = [read_table(path) for path in expand_sources(list(config.paths))]
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if is_connection_table(frame.columns):  # network events: as ``train`` derives them
+        frame = derive_frame(frame)
     outcome.rows["read"] = len(frame)
     for name in (config.timestamp_col, config.label_col):
         if name and name not in frame.columns:
             msg = f"column '{name}' (named in the retrain config): not found in the fresh data"
             raise SchemaError(msg)
     if config.timestamp_col:
-        stamps = pd.to_datetime(frame[config.timestamp_col], errors="coerce", utc=True)
+        stamps = utc_times(frame[config.timestamp_col])  # numbers: Zeek's epoch seconds
         if stamps.isna().any():
             row = int(np.flatnonzero(stamps.isna().to_numpy())[0]) + 1
             msg = f"column '{config.timestamp_col}' (row {row}): expected a timestamp, found {frame[config.timestamp_col].iloc[row - 1]!r}"
@@ -463,6 +472,9 @@ def _train(
     }
     if config.label_col:
         params.setdefault("label_col", config.label_col)
+    if is_connection_table(normal.columns) and DERIVED[0] in normal.columns:
+        params.update(network_roles(params, normal.columns))
+        params["network_features"] = True
     det = GANomalyDetector(**params, checkpoint_dir=_checkpoint_dir(reg))
     try:
         return det.fit(normal, resume=True)

@@ -6,7 +6,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from anomaly_gan.dashboard.sources import choose_batch, id_column, time_columns
+from anomaly_gan.dashboard.sources import (
+    choose_batch,
+    event_times,
+    id_column,
+    time_columns,
+)
 
 st.title("Entities")
 chosen = choose_batch()
@@ -67,7 +72,7 @@ if chosen is not None:
         st.subheader(f"{column} {picked}")
         if stamps:
             when = events.assign(
-                _t=pd.to_datetime(events[stamps[0]], errors="coerce"),
+                _t=event_times(events[stamps[0]]),
                 flagged=events["is_anomaly"].map({1: "flagged", 0: "not flagged"}),
             ).dropna(subset=["_t"])
             st.altair_chart(

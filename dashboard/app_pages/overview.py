@@ -4,7 +4,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from anomaly_gan.dashboard.sources import batch_threshold, choose_batch, id_column
+from anomaly_gan.dashboard.sources import (
+    batch_threshold,
+    choose_batch,
+    event_times,
+    id_column,
+)
 
 st.title("Overview")
 chosen = choose_batch()
@@ -51,7 +56,7 @@ if chosen is not None:
         if c.lower() in ("timestamp", "time", "event_time", "ts")
     ]
     if len(flagged) and stamps:
-        when = pd.to_datetime(flagged[stamps[0]], errors="coerce").dropna()
+        when = event_times(flagged[stamps[0]]).dropna()
         if len(when):
             per_hour = (
                 when.dt.floor("h")

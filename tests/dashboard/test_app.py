@@ -17,6 +17,7 @@ PAGES = (
     "flagged",
     "triage",
     "entities",
+    "network",
     "metrics",
     "models",
     "drift",
@@ -605,3 +606,55 @@ def test_an_event_marks_its_pattern_benign(env, fitted, tx_test):
     }
     assert rule["analyst"] == "ana" and rule["note"] == "known merchant"
     assert at.success[0].value.startswith(f"Suppression rule {rule['id']} added")
+
+
+@pytest.fixture(scope="module")
+def network_scores():
+    """Connections scored by a network model, as 'score' writes them (kept columns)."""
+    from anomaly_gan import GANomalyDetector
+    from anomaly_gan.data.network_synth import make_connections
+    from anomaly_gan.features.connections import VIEW_COLUMNS, derive_frame
+    from anomaly_gan.jobs.network_features import prepare_training_frame
+
+    params = {
+        "epochs": 2,
+        "random_state": 0,
+        "device": "cpu",
+        "exclude_cols": ["attack_type", "is_attack"],
+    }
+    train = make_connections(6_000, attack_rate=0.0, random_state=0)
+    model = GANomalyDetector(**params).fit(
+        prepare_training_frame(train, params, "auto", "train")
+    )
+    fresh = derive_frame(
+        make_connections(3_000, attack_rate=0.03, random_state=1, start="2026-11-05")
+    )
+    return score_frame(model, fresh, keep_cols=[*VIEW_COLUMNS, "attack_type"])
+
+
+@UNSEEN_OK
+def test_network_page_shows_hosts_ports_and_a_hosts_connections(env, network_scores):
+    network_scores.to_csv(env / "scores" / "net.csv", index=False)
+    at = page("network")
+    hosts = at.dataframe[0].value  # by source host
+    flagged = network_scores.groupby("id.orig_h")["is_anomaly"].sum()
+    assert hosts["flagged"].iloc[0] == flagged.max()
+    assert hosts["flagged"].sum() == network_scores["is_anomaly"].sum()
+    ports = at.dataframe[1].value  # by destination port and service
+    assert {"id.resp_p", "service", "flagged_share"} <= set(ports.columns)
+    assert ports["connections"].sum() == len(network_scores)
+    top = str(hosts["id.orig_h"].iloc[0])
+    assert at.selectbox(key="network_host").value == top
+    events = at.dataframe[2].value  # the picked host's flagged connections
+    assert len(events) == int(
+        (
+            (network_scores["id.orig_h"] == top) & (network_scores["is_anomaly"] == 1)
+        ).sum()
+    )
+    assert "feature_1" in events.columns
+    assert str(events["ts"].iloc[0]).startswith("2026-11-05")
+
+
+def test_network_page_says_what_a_transactions_file_lacks(loaded):
+    at = page("network")
+    assert "holds no connection records" in at.info[0].value

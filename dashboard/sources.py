@@ -47,10 +47,15 @@ def scores_dir() -> Path:
     return Path(os.environ.get("ANOMALY_GAN_SCORES_DIR", "outputs")).resolve()
 
 
+# What a scoring run writes beside its output: not batches of scored rows.
+SIDE_FILES = (".rejected.csv", ".entities.csv")
+
+
 def score_files() -> list[Path]:
     """Scored CSV/Parquet files in the scores folder, newest first.
 
-    A folder of ``part-*.parquet`` files (``score --engine dask``) is one batch.
+    A folder of ``part-*.parquet`` files (``score --engine dask``) is one batch;
+    the rejection file and entity roll-up beside an output are not batches.
     """
     folder = scores_dir()
     if not folder.is_dir():
@@ -60,7 +65,7 @@ def score_files() -> list[Path]:
         for p in folder.iterdir()
         if not p.name.startswith(".")
         and (
-            (p.suffix in (".csv", ".parquet") and not p.name.endswith(".rejected.csv"))
+            (p.suffix in (".csv", ".parquet") and not p.name.endswith(SIDE_FILES))
             or (p.is_dir() and any(p.glob("part-*.parquet")))
         )
     ]

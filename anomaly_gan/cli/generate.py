@@ -32,7 +32,7 @@ def add_parser(sub: Any) -> None:
         type=int,
         default=100_000,
         metavar="N",
-        help="number of rows (default: 100000; network: 20000 connections make a day)",
+        help="number of rows (default: 100000; network: spread over ceil(N / 20000) days)",
     )
     p.add_argument(
         "--fraud-rate",

@@ -78,7 +78,8 @@ def make_connections(
     Parameters
     ----------
     n_rows : int
-        Connections in all; they span ``n_rows / 20000`` days from ``start``.
+        Connections in all, spread over ``ceil(n_rows / 20000)`` whole days from
+        ``start``: a multiple of 20,000 gives the organisation's usual rate.
     attack_rate : float, default=0.01
         Share of rows that belong to attack episodes, about equal per pattern.
     random_state : int or None
@@ -87,7 +88,7 @@ def make_connections(
     """
     rng = np.random.default_rng(random_state)
     origin = pd.Timestamp(start, tz="UTC").timestamp()
-    days = n_rows / CONNECTIONS_PER_DAY
+    days = max(1, int(np.ceil(n_rows / CONNECTIONS_PER_DAY)))
     n_attack = round(n_rows * attack_rate)
     attacks = _attacks(rng, n_attack, origin, days) if n_attack else None
     normal = _normal(rng, n_rows - n_attack, origin, days)
@@ -100,9 +101,7 @@ def make_connections(
 
 
 # ------------------------------------------------------------------ normal
-def _normal(
-    rng: np.random.Generator, n: int, origin: float, days: float
-) -> pd.DataFrame:
+def _normal(rng: np.random.Generator, n: int, origin: float, days: int) -> pd.DataFrame:
     names = list(_NORMAL_KINDS)
     shares = np.array([_NORMAL_KINDS[k][0] for k in names])
     kinds = rng.choice(len(names), size=n, p=shares / shares.sum())
@@ -193,10 +192,10 @@ def _ends(
 
 
 def _times(
-    rng: np.random.Generator, n: int, origin: float, days: float, *, steady: np.ndarray
+    rng: np.random.Generator, n: int, origin: float, days: int, *, steady: np.ndarray
 ) -> np.ndarray:
     """Start times: office-hours rhythm for people, uniform for servers."""
-    whole_days = max(1, int(np.ceil(days)))
+    whole_days = days
     day = rng.integers(0, whole_days, n)
     hour = rng.choice(24, size=n, p=_RHYTHM / _RHYTHM.sum())
     ts = origin + day * 86_400.0 + hour * 3600.0 + rng.uniform(0, 3600, n)
@@ -218,7 +217,7 @@ def _attacks(
         "new_service": _new_service,
     }
     parts = []
-    span = max(days, 1 / 24) * 86_400.0
+    span = days * 86_400.0
     for name, wanted in zip(ATTACK_TYPES, per_type, strict=True):
         made = 0
         while made < wanted:

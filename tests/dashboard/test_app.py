@@ -635,6 +635,10 @@ def network_scores():
 @UNSEEN_OK
 def test_network_page_shows_hosts_ports_and_a_hosts_connections(env, network_scores):
     network_scores.to_csv(env / "scores" / "net.csv", index=False)
+    # Written after the scores, as 'score' does: a side file, never the batch shown.
+    (env / "scores" / "net.csv.entities.csv").write_text(
+        "id.orig_h,rows\n10.0.10.1,3\n"
+    )
     at = page("network")
     hosts = at.dataframe[0].value  # by source host
     flagged = network_scores.groupby("id.orig_h")["is_anomaly"].sum()

@@ -37,6 +37,43 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _start_dashboard(scores, db, registry):
+    """Start 'anomaly-gan dashboard' on a free port; return it once it answers."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "anomaly_gan",
+            "dashboard",
+            "--scores",
+            str(scores),
+            "--db",
+            str(db),
+            "--registry",
+            str(registry),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/_stcore/health", timeout=1
+            ) as r:
+                if r.read() == b"ok":
+                    return server, port
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.terminate()
+            raise AssertionError("the dashboard did not start")
+        time.sleep(0.2)
+
+
 @pytest.mark.e2e
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:.*unseen in training:UserWarning")
@@ -58,40 +95,8 @@ def test_a_verdict_set_in_the_browser_survives_a_reload(tmp_path, fitted, tx_tes
     monitor = monitor_for(fitted)
     monitor.update(fitted.preprocessor_.transform(tx_test))
     (scores / "day1.csv.drift.json").write_text(json.dumps(monitor.report()))
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "anomaly_gan",
-            "dashboard",
-            "--scores",
-            str(scores),
-            "--db",
-            str(tmp_path / "v.db"),
-            "--registry",
-            str(tmp_path / "reg"),
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    server, port = _start_dashboard(scores, tmp_path / "v.db", tmp_path / "reg")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/_stcore/health", timeout=1
-                ) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, (
-                "the dashboard did not start"
-            )
-            time.sleep(0.2)
         shots = tmp_path / "screenshots"
         shots.mkdir()
         top = (
@@ -181,4 +186,104 @@ def test_a_verdict_set_in_the_browser_survives_a_reload(tmp_path, fitted, tx_tes
         server.wait(timeout=10)
         # Collect Playwright's leftover driver pipe here, under this test's warning
         # filters, rather than in whichever test the garbage collector runs next.
+        gc.collect()
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:.*unseen in training:UserWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_the_network_demos_dashboard_shows_hosts_and_takes_a_verdict(tmp_path):
+    """The dashboard as 'scripts/demo.sh --network' opens it, made by the same commands."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed"
+    )
+    import pandas as pd
+
+    from anomaly_gan.cli import main
+
+    data, scores, registry = tmp_path / "data", tmp_path / "outputs", tmp_path / "reg"
+    gen = ["generate", "--kind", "network"]
+    assert (
+        main(
+            [
+                *gen,
+                "--rows",
+                "10000",
+                "--attack-rate",
+                "0",
+                "--out",
+                str(data / "train.log.gz"),
+            ]
+        )
+        == 0
+    )
+    assert main([*gen, "--rows", "6000", "--attack-rate", "0.03", "--random-state", "1",
+                 "--start", "2026-11-05", "--out", str(data / "fresh.json")]) == 0  # fmt: skip
+    assert main(["train", "--data", str(data / "train.log.gz"), "--out", str(tmp_path / "model"),
+                 "--label-col", "is_attack", "--exclude-cols", "attack_type", "--epochs", "3",
+                 "--random-state", "0", "--quiet", "--register", "--promote",
+                 "--registry", str(registry)]) == 0  # fmt: skip
+    out = scores / "network_scores.csv"
+    assert main(["score", "--model", str(tmp_path / "model"), "--data", str(data / "fresh.json"),
+                 "--out", str(out), "--keep-cols", "attack_type", "--label-col", "is_attack",
+                 "--quiet"]) == 0  # fmt: skip
+    scored = pd.read_csv(out)
+    hosts = scored.groupby("id.orig_h")["is_anomaly"].sum().sort_values(ascending=False)
+    top_host = str(hosts.index[0])
+    top_uid = str(
+        scored[scored["is_anomaly"] == 1].sort_values("anomaly_score").iloc[-1]["uid"]
+    )
+    server, port = _start_dashboard(scores, scores / "verdicts.db", registry)
+    try:
+        shots = tmp_path / "screenshots"
+        shots.mkdir()
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=ARGS
+            )
+            page = browser.new_page(viewport={"width": 1400, "height": 1200})
+            page.goto(f"http://127.0.0.1:{port}/")
+            idle = "[data-testid='stApp'][data-test-script-state='notRunning']"
+            page.locator(idle).wait_for(timeout=60_000)
+            page.locator("[data-testid='stSidebarNav'] a", has_text="Network").click()
+            page.get_by_text("By source host").wait_for(timeout=60_000)
+            page.locator(idle).wait_for(timeout=60_000)
+            page.get_by_text("By destination port and service").wait_for(timeout=60_000)
+            page.get_by_text("Flagged connections over time").wait_for(timeout=60_000)
+            page.get_by_text(f"Flagged connections of {top_host}").wait_for(
+                timeout=60_000
+            )
+            flagged = page.locator("[data-testid='stMetric']").nth(1)
+            assert f"{int(scored['is_anomaly'].sum()):,}" in flagged.inner_text()
+            page.wait_for_timeout(1500)  # let the charts draw before the picture
+            page.screenshot(path=str(shots / "network.png"), full_page=True)
+            # The same verdicts as transactions: one flagged connection, confirmed.
+            page.locator("[data-testid='stSidebarNav'] a", has_text="Triage").click()
+            page.get_by_text("Verdicts in this batch").wait_for(timeout=60_000)
+            page.locator(idle).wait_for(timeout=60_000)
+            page.get_by_label("Analyst").fill("soc")
+            page.get_by_label("Analyst").press("Enter")
+            page.locator(idle).wait_for(timeout=60_000)
+            events = page.locator("[data-testid='stMultiSelect']").first
+            events.locator("input").fill(top_uid)
+            page.get_by_role("option").filter(has_text=top_uid).first.click()
+            events.locator("input").press("Escape")
+            page.locator(idle).wait_for(timeout=60_000)
+            page.get_by_text("confirmed", exact=True).first.click()
+            page.get_by_role("button", name="Save verdict").click()
+            page.get_by_text("Saved 'confirmed' for 1 event(s).").wait_for(
+                timeout=60_000
+            )
+            browser.close()
+        saved = VerdictStore(scores / "verdicts.db").verdicts()
+        assert saved["event_id"].tolist() == [top_uid]
+        assert saved["analyst"].tolist() == ["soc"]
+        assert (shots / "network.png").stat().st_size > 10_000
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
         gc.collect()

@@ -156,11 +156,13 @@ def test_a_kdd_file_with_the_wrong_fields_is_refused(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("a,b,c\n")
     with pytest.raises(
-        DataError, match=r"expected NSL-KDD or KDD-99 records .* found 3 fields"
+        DataError,
+        match=r"expected NSL-KDD or KDD-99 records .* found 3; other tables need",
     ):
         read_table(path)
 
 
+@pytest.mark.shared_data
 def test_nsl_kdd_files_read_with_their_column_names():
     frame = read_table(shared_path("nsl-kdd", "KDDTest+.txt"))
     assert list(frame.columns) == KDD_COLUMNS
@@ -181,6 +183,13 @@ def test_generated_traffic_round_trips_through_both_zeek_forms(tmp_path):
         np.testing.assert_allclose(js[column], frame[column], rtol=1e-9)
     assert tsv["id.resp_p"].tolist() == frame["id.resp_p"].astype(str).tolist()
     assert js["service"].fillna("-").tolist() == tsv["service"].fillna("-").tolist()
+    with gzip.open(tmp_path / "c.log.gz", "rt") as fh:
+        header = [next(fh) for _ in range(8)]
+    assert header[0] == "#separator \\x09\n"  # Zeek's own header layout
+    assert [line.split("\t")[0] for line in header[1:]] == [
+        "#set_separator", "#empty_field", "#unset_field", "#path", "#open", "#fields", "#types",
+    ]  # fmt: skip
+    assert header[7].split("\t")[1:4] == ["time", "string", "addr"]
     first = json.loads((tmp_path / "c.json").read_text().splitlines()[0])
     assert isinstance(first["id.resp_p"], int) and first["local_orig"] is True
 

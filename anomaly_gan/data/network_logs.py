@@ -453,7 +453,8 @@ def _kdd_batches(path: Path, batch_rows: int) -> Iterator[TableBatch]:
         msg = (
             f"file '{path}': expected NSL-KDD or KDD-99 records (41 features, the attack "
             f"label and optionally the difficulty; {len(KDD_COLUMNS) - 1} or "
-            f"{len(KDD_COLUMNS)} comma-separated fields), found {n_fields} fields"
+            f"{len(KDD_COLUMNS)} comma-separated fields), found {n_fields}; other "
+            "tables need a name ending in .csv or .parquet"
         )
         raise DataError(msg)
     text = ("protocol_type", "service", "flag", "attack")

@@ -271,6 +271,7 @@ def _classic_files(ws):
     dup.columns = [*dup.columns[:-1], "amount"]
     dup.to_csv(ws / "dup_cols.csv", index=False)
     (ws / "notes.txt").write_text("x")
+    (ws / "notes.docx").write_text("x")
 
 
 # case: (argv after --model M, exit code, where the message is, fragment)
@@ -416,10 +417,16 @@ CLASSIC = {
         "each name once (rename or drop the copies)",
     ),
     "unknown file type": (
+        ["score", "--data", "notes.docx", "--out", "o.csv"],
+        2,
+        "err",
+        "file 'notes.docx': expected a name ending in .csv",
+    ),
+    "a .txt file that is not KDD records": (
         ["score", "--data", "notes.txt", "--out", "o.csv"],
         2,
         "err",
-        "file 'notes.txt': expected a name ending in .csv",
+        "file 'notes.txt': expected NSL-KDD or KDD-99 records",
     ),
     "a glob matching nothing": (
         ["score", "--data", "nothing*.csv", "--out", "o.csv"],

@@ -231,6 +231,7 @@ def test_retrain_on_a_fresh_log_keeps_the_network_features(network, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.shared_data
 def test_nsl_kdd_files_train_and_score_through_the_reader(tmp_path, capsys):
     train = shared_path("nsl-kdd", "KDDTrain+_20Percent.txt")
     test = shared_path("nsl-kdd", "KDDTest+.txt")

@@ -312,3 +312,9 @@ def test_inferred_roles_are_recorded_and_numbers_in_text_are_warned_of():
         "country": False,
         "hour": True,
     }
+
+
+def test_a_text_column_of_only_numbers_is_named_in_the_warning():
+    frame = pd.DataFrame({"port": ["22", "443", "53"] * 20, "x": np.arange(60.0)})
+    with pytest.warns(UserWarning, match=r"'port' \(all numbers, stored as text\)"):
+        TabularPreprocessor().fit(frame)

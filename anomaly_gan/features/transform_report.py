@@ -72,7 +72,9 @@ def warn_numbers_as_text(frame: pd.DataFrame, names: list[str]) -> None:
         if not len(values):
             continue
         numbers = pd.to_numeric(values, errors="coerce").notna()
-        if numbers.mean() >= 0.5:
+        if numbers.all():  # numbers stored as text, e.g. a log's string field
+            found.append(f"'{name}' (all numbers, stored as text)")
+        elif numbers.mean() >= 0.5:
             example = values[~numbers.to_numpy()].iloc[0]
             found.append(f"'{name}' ({numbers.mean():.0%} numbers, also {example!r})")
     if found:

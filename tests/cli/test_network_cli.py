@@ -295,3 +295,72 @@ def test_alerts_for_network_events_carry_the_connection_time(network, tmp_path):
     assert main(argv) == 0
     first = json.loads(alerts.read_text().splitlines()[0])
     assert first["@timestamp"].startswith("2026-11-05")
+
+
+def _zeek_tsv(frame, path):
+    """The test suite's own Zeek writer: header lines, tabs, '-' and '(empty)'."""
+    types = {"ts": "time", "id.orig_p": "port", "id.resp_p": "port", "duration": "interval",
+             "id.orig_h": "addr", "id.resp_h": "addr", "proto": "enum", "local_orig": "bool",
+             "local_resp": "bool", "tunnel_parents": "set[string]", "orig_bytes": "count",
+             "resp_bytes": "count"}  # fmt: skip
+    frame = frame.assign(tunnel_parents="")
+    kinds = [
+        types.get(c, "count" if frame[c].dtype.kind == "i" else "string") for c in frame
+    ]
+    lines = [
+        "#separator \\x09", "#set_separator\t,", "#empty_field\t(empty)", "#unset_field\t-",
+        "#path\tconn", "#open\t2026-11-05-00-00-00", "#fields\t" + "\t".join(frame.columns),
+        "#types\t" + "\t".join(kinds),
+    ]  # fmt: skip
+    for row in frame.itertuples(index=False):
+        cells = []
+        for value, kind in zip(row, kinds, strict=True):
+            if value is None or (isinstance(value, float) and value != value):
+                cells.append("-")
+            elif value == "":
+                cells.append("(empty)")
+            elif kind in ("time", "interval"):
+                cells.append(f"{value:.6f}")
+            else:
+                cells.append(str(int(value)) if kind == "count" else str(value))
+        lines.append("\t".join(cells))
+    lines.append("#close\t2026-11-06-00-00-00")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _zeek_json(frame, path):
+    """Zeek's JSON-lines form, written by the test suite: unset fields left out."""
+    with path.open("w") as fh:
+        for record in frame.to_dict(orient="records"):
+            kept = {k: v for k, v in record.items() if v is not None and v == v}
+            for flag in ("local_orig", "local_resp"):
+                kept[flag] = kept[flag] == "T"
+            fh.write(json.dumps(kept) + "\n")
+
+
+def test_logs_the_test_suite_writes_train_and_score_end_to_end(tmp_path):
+    from anomaly_gan.data.network_synth import make_connections
+
+    train = make_connections(8_000, attack_rate=0.0, random_state=5)
+    train.loc[train["conn_state"] == "S0", ["service", "orig_bytes", "resp_bytes"]] = (
+        None
+    )
+    fresh = make_connections(
+        4_000, attack_rate=0.03, random_state=6, start="2026-11-05"
+    )
+    _zeek_tsv(train, tmp_path / "conn.log")
+    _zeek_json(fresh, tmp_path / "conn.json")
+    text = (tmp_path / "conn.log").read_text()
+    assert "\t-\t" in text and "(empty)" in text
+    header = text.splitlines()[:9]
+    assert header[6].startswith("#fields\t") and header[7].startswith("#types\ttime\t")
+    assert not header[8].startswith("#")  # the first record
+    assert main(["train", "--data", str(tmp_path / "conn.log"), "--out", str(tmp_path / "m"),
+                 *LABELS, "--epochs", "2", "--random-state", "0", "--quiet"]) == 0  # fmt: skip
+    out = tmp_path / "s.csv"
+    assert main(["score", "--model", str(tmp_path / "m"), "--data", str(tmp_path / "conn.json"),
+                 "--out", str(out), "--keep-cols", "attack_type", "--label-col", "is_attack",
+                 "--summary-json", str(tmp_path / "s.json"), "--quiet"]) == 0  # fmt: skip
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["scored"] == 4_000 and summary["rejected"] == 0
+    assert summary["roc_auc"] > 0.9

@@ -23,9 +23,10 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--kind",
-        choices=("transactions", "network"),
+        choices=("transactions", "network", "textures"),
         default="transactions",
-        help="what to generate (default: transactions)",
+        help="what to generate (default: transactions; textures: a folder of grey "
+        "surface images, ok/ and defect/, with planted defects)",
     )
     p.add_argument(
         "--rows",
@@ -41,13 +42,26 @@ def add_parser(sub: Any) -> None:
         type=float,
         default=0.01,
         metavar="R",
-        help="share of fraud (transactions) or attack (network) rows (default: 0.01; 0 for normal only)",
+        help="share of fraud (transactions), attack (network) rows or defect images "
+        "(textures) (default: 0.01; 0 for normal only)",
     )
     p.add_argument(
         "--start",
         default="2026-11-02",
         metavar="YYYY-MM-DD",
         help="network: the first day (UTC) of the traffic (default: 2026-11-02)",
+    )
+    p.add_argument(
+        "--image-size",
+        type=int,
+        default=64,
+        metavar="N",
+        help="textures: images of N x N pixels (default: 64)",
+    )
+    p.add_argument(
+        "--masks",
+        metavar="DIR",
+        help="textures: also write each defect's mask (white on the defect) to DIR/defect/",
     )
     p.add_argument(
         "--random-state", type=int, default=0, metavar="N", help="seed (default: 0)"
@@ -57,7 +71,7 @@ def add_parser(sub: Any) -> None:
         required=True,
         metavar="FILE",
         help="output: .csv or .parquet; for network also a Zeek log: .log (TSV) or "
-        ".json/.jsonl (JSON lines), optionally .gz",
+        ".json/.jsonl (JSON lines), optionally .gz; for textures a folder",
     )
 
 
@@ -74,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.fraud_rate <= 0.5:
         msg = f"--fraud-rate: expected a number in [0, 0.5], found {args.fraud_rate}"
         raise ConfigError(msg)
+    if args.kind == "textures":
+        return _textures(args)
     log_kind = _log_kind(args.out)
     if log_kind is None:
         table_format(args.out)
@@ -129,3 +145,26 @@ def _log_kind(out: str) -> str | None:
     if name.endswith((".txt", ".data")):
         return "kdd"
     return None
+
+
+def _textures(args: argparse.Namespace) -> int:
+    from anomaly_gan.data.defects_synth import make_textures, write_image_folder
+    from anomaly_gan.data.tables import check_outputs
+
+    if args.image_size < 16:
+        msg = f"--image-size: expected 16 or more, found {args.image_size}"
+        raise ConfigError(msg)
+    check_outputs([], files={}, folders={"--out": args.out, "--masks": args.masks})
+    data = make_textures(
+        args.rows,
+        defect_rate=args.fraud_rate,
+        size=args.image_size,
+        random_state=args.random_state,
+    )
+    write_image_folder(data, args.out, args.masks)
+    masks = f"; masks in {args.masks}" if args.masks else ""
+    print(
+        f"wrote {len(data.images):,} texture images ({int(data.labels.sum()):,} with a "
+        f"defect) to {args.out}/ok and {args.out}/defect{masks}"
+    )
+    return 0

@@ -10,8 +10,9 @@ The formats SOC teams export, read in bounded batches into the same
   new part with its own fields.
 - **Zeek JSON lines** (``.json``, ``.jsonl``, ``.ndjson``, optionally ``.gz``;
   also a ``.log`` whose first character is ``{``): one object per line; a field
-  Zeek left out is missing. Known ``conn.log`` fields are always present, so
-  every batch has the same columns.
+  Zeek left out is missing. Known ``conn.log`` fields are always present, and
+  other fields are those of the first batch, so every batch has the same
+  columns (a field first seen later in the file is not read).
 - **KDD CSV** (``.txt``, ``.data``, optionally ``.gz``): NSL-KDD or KDD-99
   records without a header: 41 features, the ``attack`` label (KDD-99's
   trailing dot removed) and, for NSL-KDD, ``difficulty``.

@@ -82,3 +82,30 @@ def test_the_gan_heat_maps_point_at_the_defects():
     maps = det.fit(train.images).explain(test.images)
     assert pixel_roc_auc(maps, test.masks) > 0.6
     assert aupro(maps, test.masks) > 0.3
+
+
+def test_train_can_rank_images_by_the_reconstruction(tmp_path, capsys):
+    from anomaly_gan.detectors.image import ImageGANomalyDetector
+
+    data = tmp_path / "surfaces"
+    argv = ["generate", "--kind", "textures", "--rows", "80", "--fraud-rate", "0.1"]
+    assert main([*argv, "--image-size", "32", "--out", str(data)]) == 0
+    train = [
+        "train",
+        "--data",
+        str(data),
+        "--out",
+        str(tmp_path / "m"),
+        "--image-size",
+        "32",
+    ]
+    train += ["--label-col", "label", "--normal-label", "ok", "--epochs", "1"]
+    assert main([*train, "--image-score", "reconstruction", "--quiet"]) == 0
+    det = ImageGANomalyDetector.load(tmp_path / "m")
+    assert det.calibrator_.weights["recon"] == 1.0
+    assert det.calibrator_.weights.get("knn", 0.0) == 0.0
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n1,2\n")
+    bad = ["train", "--data", str(table), "--out", str(tmp_path / "m2")]
+    assert main([*bad, "--image-score", "reconstruction"]) == 2
+    assert "--image-score: only for image sources" in capsys.readouterr().err

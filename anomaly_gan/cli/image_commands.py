@@ -57,9 +57,14 @@ def run_train_images(args: argparse.Namespace, verbose: int) -> int:
             raise ConfigError(msg)
     out = Path(args.out)
     checkpoints = out.with_name(out.name + ".checkpoints")
+    from anomaly_gan.detectors.image import RECONSTRUCTION_SCORE_WEIGHTS
+
     det = ImageGANomalyDetector(
         image_size=args.image_size,
         epochs=args.epochs,
+        score_weights=RECONSTRUCTION_SCORE_WEIGHTS
+        if args.image_score == "reconstruction"
+        else None,
         device=args.device or "auto",
         random_state=args.random_state,
         verbose=verbose,

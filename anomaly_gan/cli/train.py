@@ -122,6 +122,14 @@ def add_parser(sub: Any) -> None:
         help="image sources: images are resized to N x N (16, 32, 64, 128 or 256; default 32)",
     )
     p.add_argument(
+        "--image-score",
+        choices=("neighbours", "reconstruction"),
+        help="image sources: what ranks the images: neighbours (the default; cosine "
+        "neighbours in pixels and latent code, best on shapes such as digits) or "
+        "reconstruction (the GAN's residual, best on textured surfaces); "
+        "docs/images.md has the measurements",
+    )
+    p.add_argument(
         "--random-state", type=int, metavar="N", help="seed for a reproducible model"
     )
     p.add_argument(
@@ -199,6 +207,9 @@ def run(args: argparse.Namespace) -> int:
             msg = "--score-combine: only for tables; image models combine their own terms (docs/images.md)"
             raise ConfigError(msg)
         return run_train_images(args, params["verbose"])
+    if args.image_score is not None:
+        msg = f"--image-score: only for image sources, not for the table '{args.data}'"
+        raise ConfigError(msg)
     DetectorConfig.from_dict(params, source="options")  # check before reading data
     frame = read_table(args.data)
     from anomaly_gan.jobs.network_features import prepare_training_frame

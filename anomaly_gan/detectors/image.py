@@ -51,6 +51,10 @@ IMAGE_COMPONENTS = tuple(name for name in COMPONENTS if name != "marginal")
 # docs/benchmarks.md, log item 17): with cosine neighbours the knn component,
 # measured partly in the GAN's latent space, carries the score alone.
 IMAGE_SCORE_WEIGHTS = {"recon": 0.0, "latent": 0.0, "disc": 0.0, "knn": 1.0}
+# The GAN's reconstruction residual alone: for textured surfaces (fabric, metal,
+# paper), where it ranks defects far better than the neighbours (docs/images.md,
+# the textures benchmark); ``train --image-score reconstruction``.
+RECONSTRUCTION_SCORE_WEIGHTS = {"recon": 1.0, "latent": 0.0, "disc": 0.0, "knn": 0.0}
 PIXEL_KNN_SCORE_WEIGHTS = {"recon": 0.0, "latent": 1.0, "disc": 0.0, "knn": 2.0}
 KNN_SPACES = ("cosine", "pixels")
 _TARGET_STEPS = 1000

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -32,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from anomaly_gan.data.partitions import Piece, plan_pieces, read_piece
@@ -178,7 +180,7 @@ class DaskScoreJob:
                 partial.unlink(missing_ok=True)
             _swap_in(staging, self.out)
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            _remove_staging(staging)
             raise
         self.summary.seconds = time.perf_counter() - started
         self.summary.rows_per_s = self.summary.rows_in / max(self.summary.seconds, 1e-9)
@@ -333,15 +335,9 @@ class _PartScorer:
             label_col=self.label_col,
             fail_on_bad_rows=self.fail_on_bad_rows,
         )
-        staging = Path(self.staging)
-        if not staging.is_dir():  # the job failed elsewhere and removed it
-            msg = f"staging folder '{staging}' is gone: the job was abandoned"
-            raise DataError(msg)
-        target = staging / f"part-{info['piece']:05d}.parquet"
-        with atomic_write(target) as tmp:
-            table = scored.table
-            schema = with_meta(_stable_schema(table.schema), self.meta)
-            pq.write_table(table.cast(schema), tmp)
+        table = scored.table
+        schema = with_meta(_stable_schema(table.schema), self.meta)
+        _write_part(table.cast(schema), Path(self.staging), info["piece"])
         report = {
             "unseen": dict(scored.report.unseen),
             "imputed": dict(scored.report.imputed),
@@ -425,6 +421,45 @@ def _client(scheduler: str, workers: int, threads: int) -> Iterator[Any]:
 
 
 # ----------------------------------------------------------- the swap
+def _write_part(table: pa.Table, staging: Path, piece: int) -> None:
+    """Write one part into ``staging`` under a temporary name, then rename it.
+
+    Unlike ``atomic_write`` this never creates ``staging``: once a failed job
+    has removed it, a task still running elsewhere cannot bring it back.
+    """
+    target = staging / f"part-{piece:05d}.parquet"
+    try:
+        handle, name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=staging
+        )
+    except FileNotFoundError:
+        msg = f"staging folder '{staging}' is gone: the job was abandoned"
+        raise DataError(msg) from None
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        pq.write_table(table, tmp)
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        umask = os.umask(0)  # mkstemp makes 0600: give the part a plain file's mode
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _remove_staging(staging: Path, *, seconds: float = 10.0) -> None:
+    """Remove a failed job's staging folder, again while tasks still finishing write to it."""
+    deadline = time.monotonic() + seconds
+    while staging.exists():
+        shutil.rmtree(staging, ignore_errors=True)
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+
+
 def _swap_in(staging: Path, out: Path) -> None:
     """Replace ``out`` by the complete ``staging`` folder (two renames)."""
     old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:12]}")

@@ -158,14 +158,17 @@ def _read_error(path: str | Path, kind: str, exc: Exception) -> DataError:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | Path) -> Iterator[Path]:
+def atomic_write(path: str | Path, *, create_parent: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` on success.
 
     On an exception the temporary file is removed and ``path`` is untouched.
-    Deleting the temporary file inside the block means: write nothing.
+    Deleting the temporary file inside the block means: write nothing. With
+    ``create_parent=False`` a missing folder raises ``FileNotFoundError``
+    instead of being created.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if create_parent:
+        target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )

@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import threading
 import time
 import uuid
@@ -422,32 +421,18 @@ def _client(scheduler: str, workers: int, threads: int) -> Iterator[Any]:
 
 # ----------------------------------------------------------- the swap
 def _write_part(table: pa.Table, staging: Path, piece: int) -> None:
-    """Write one part into ``staging`` under a temporary name, then rename it.
+    """Write one part into ``staging`` atomically, never creating ``staging``.
 
-    Unlike ``atomic_write`` this never creates ``staging``: once a failed job
-    has removed it, a task still running elsewhere cannot bring it back.
+    Once a failed job has removed the folder, a task still running elsewhere
+    cannot bring it back.
     """
     target = staging / f"part-{piece:05d}.parquet"
     try:
-        handle, name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tmp", dir=staging
-        )
+        with atomic_write(target, create_parent=False) as tmp:
+            pq.write_table(table, tmp)
     except FileNotFoundError:
         msg = f"staging folder '{staging}' is gone: the job was abandoned"
         raise DataError(msg) from None
-    os.close(handle)
-    tmp = Path(name)
-    try:
-        pq.write_table(table, tmp)
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        umask = os.umask(0)  # mkstemp makes 0600: give the part a plain file's mode
-        os.umask(umask)
-        tmp.chmod(0o666 & ~umask)
-        tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _remove_staging(staging: Path, *, seconds: float = 10.0) -> None:

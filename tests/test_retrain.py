@@ -20,6 +20,7 @@ from anomaly_gan.data.datasets import make_transactions
 from anomaly_gan.exceptions import ConfigError, LockedError
 from anomaly_gan.jobs.retrain import run_retrain
 from anomaly_gan.jobs.retrain_config import RetrainConfig
+from anomaly_gan.jobs.retrain_gate import apply_gate
 from anomaly_gan.stores.registry import STATE, ModelRegistry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -412,6 +413,14 @@ def test_the_champions_alerts_are_held_back_and_the_gate_checks_without_labels(
     assert outcome.gate["decided_by"] in ("all checks", *checks)
     report = ModelRegistry(config.registry).run_reports()[-1]
     assert report["rows"]["held_back"] == rows["held_back"]
+    # The challenger's threshold was set over its whole window, the held-back
+    # rows counted as anomalies, never below the one set on the learned rows.
+    threshold = report["threshold"]
+    assert threshold["over_window"] >= threshold["on_learned_rows"]
+    assert threshold["held_back_share"] == pytest.approx(
+        rows["held_back"] / rows["train_normal"]
+    )
+    assert outcome.challenger["threshold"] == pytest.approx(threshold["over_window"])
 
 
 @pytest.mark.slow
@@ -599,3 +608,40 @@ def test_rows_of_a_suppressed_pattern_are_not_learned(tmp_path, champion_registr
     online = int((frame["channel"] == "online").sum())
     assert rows["suppressed_not_learned"] < online  # the holdout keeps its own
     assert rows["learned"] <= rows["train_normal"]  # counted after the suppression
+
+
+def _agreement(retention: float, explained: float | None) -> dict:
+    out = {
+        "new_alert_rate": 0.005,
+        "champion_alerts": 200,
+        "rank_agreement": 0.9,
+        "alert_retention": retention,
+        "challenger_margin_on_champion_alerts": 0.0,
+    }
+    if explained is not None:
+        out["explained_share"] = explained
+    return out
+
+
+def test_alert_retention_is_not_asked_of_alerts_the_job_learned_as_normal():
+    config = RetrainConfig.from_dict({"data": {"paths": ["w.csv"]}, "registry": "r"})
+    challenger = {"false_positive_rate": 0.01, "threshold": 1.0}
+    # Half of the champion's alerts in the window were learned after all (a
+    # behaviour that became common): keeping 0.3 of its holdout alerts passes
+    # the bound 0.5 * (1 - 0.5) = 0.25 ...
+    passed, reason, gate = apply_gate(
+        config, {}, challenger, None, _agreement(0.3, 0.5)
+    )
+    assert passed, reason
+    check = {c["check"]: c for c in gate["checks"]}["alert_retention"]
+    assert check["bound"] == ">= 0.25"
+    assert "did not explain" in reason
+    # ... while with every alert held back (fraud) the full bound applies.
+    passed, reason, gate = apply_gate(
+        config, {}, challenger, None, _agreement(0.3, 0.0)
+    )
+    assert not passed
+    assert gate["decided_by"] == "alert_retention"
+    assert "below 0.5" in reason
+    passed, _, _ = apply_gate(config, {}, challenger, None, _agreement(0.3, None))
+    assert not passed

@@ -8,6 +8,7 @@ from anomaly_gan.scoring.scorer import (
     ScoreCalibrator,
     threshold_for_contamination,
     threshold_for_fpr,
+    threshold_with_held_back,
     top_features,
 )
 
@@ -21,6 +22,31 @@ def residuals(n, rng, scale=1.0):
         disc=np.abs(rng.normal(0, scale, n)),
         knn=np.abs(rng.normal(0, scale, n)),
         marginal=np.abs(rng.normal(0, scale, n)),
+    )
+
+
+def test_held_back_rows_count_as_the_windows_anomalies_in_the_threshold():
+    rng = np.random.default_rng(0)
+    population = rng.normal(size=100_000)  # one window of normal rows
+    cut = np.quantile(population, 0.99)
+    held = population[population > cut]  # its top 1% was held back
+    learned = population[population <= cut]
+    validation = rng.choice(learned, 5_000, replace=False)
+    naive = threshold_for_fpr(validation, 0.01)
+    fixed = threshold_with_held_back(validation, learned.size, held, 0.01)
+    # On the learned rows alone the 1% threshold flags about 2% of the window;
+    # with the held-back rows counted it flags about the 1% they make up.
+    assert (population > naive).mean() == pytest.approx(0.02, abs=0.003)
+    assert (population > fixed).mean() == pytest.approx(0.01, abs=0.002)
+    # Held-back rows that are anomalies far above every normal row: the
+    # threshold stays near the normal rows' own 1 - target quantile.
+    far = np.full(3_000, 50.0)
+    t = threshold_with_held_back(validation, learned.size, far, 0.01)
+    assert t < 50.0
+    assert (learned > t).mean() < 0.005
+    # Nothing held back: the plain rule.
+    assert (
+        threshold_with_held_back(validation, learned.size, np.array([]), 0.01) == naive
     )
 
 

@@ -74,6 +74,7 @@ from anomaly_gan.jobs.retrain_gate import (
 from anomaly_gan.jobs.retrain_trigger import drift_trigger
 from anomaly_gan.jobs.suppression import matched_rule
 from anomaly_gan.scoring.metrics import anomaly_labels
+from anomaly_gan.scoring.scorer import threshold_with_held_back
 from anomaly_gan.stores.registry import PRODUCTION, ModelRegistry, default_root
 from anomaly_gan.stores.verdicts import VerdictStore
 
@@ -104,6 +105,7 @@ class RetrainOutcome:
     data_fingerprint: str = ""
     seconds: float = 0.0
     drift: dict[str, Any] | None = None
+    threshold: dict[str, Any] | None = None
 
     @property
     def exit_code(self) -> int:
@@ -216,6 +218,7 @@ def _run(
     )
     if learn is not None and not learn.all():
         challenger = _restore(config, reg, normal, learn, challenger, outcome, verbose)
+        _recalibrate(challenger, normal, learn, outcome)
     outcome.rows["learned"] = len(normal) if learn is None else int(learn.sum())
     challenger_scores = _scores(challenger, holdout)
     outcome.challenger = assess_scores(challenger_scores, challenger.threshold_, labels)
@@ -234,6 +237,12 @@ def _run(
                 challenger.threshold_,
                 config.max_held_back,
             )
+            # The champion's alerts in the window that the job learned after
+            # all (given back, confirmed benign, over the cap): a new normal.
+            flagged = outcome.rows.get("flagged_by_champion", 0)
+            if flagged:
+                held = outcome.rows.get("held_back", 0)
+                agreement["explained_share"] = 1.0 - held / flagged
     elif champion_error:
         outcome.champion = {"error": champion_error}
     outcome.promoted, outcome.reason, outcome.gate = apply_gate(
@@ -462,6 +471,45 @@ def _restore(
     return _train(config, reg, normal[learn], verbose)
 
 
+def _recalibrate(
+    challenger: GANomalyDetector,
+    normal: pd.DataFrame,
+    learn: np.ndarray,
+    outcome: RetrainOutcome,
+) -> None:
+    """Set the challenger's threshold over its whole window, held-back rows included.
+
+    Its calibration rows are a sample of the rows it learned from, whose top
+    (the champion's false positives that ``_restore`` did not give back) was
+    held back; a threshold set on them alone flagged up to three times the
+    target share of normal rows (docs/benchmarks.md, issue 21). The held-back
+    rows are counted as the window's anomalies instead
+    (``scorer.threshold_with_held_back``). Models thresholded by
+    contamination keep their rule.
+    """
+    if challenger.config_.threshold_method == "contamination" or learn.all():
+        return
+    before = float(challenger.threshold_)
+    held = _scores(challenger, normal[~learn])
+    after = max(
+        before,
+        threshold_with_held_back(
+            challenger.validation_scores_,
+            int(learn.sum()),
+            held,
+            challenger.config_.target_fpr,
+        ),
+    )
+    challenger.calibrator_.threshold = after
+    challenger._finish_threshold()
+    outcome.threshold = {
+        "rule": "window, held-back rows counted as anomalies",
+        "on_learned_rows": before,
+        "over_window": after,
+        "held_back_share": float((~learn).mean()),
+    }
+
+
 def _train(
     config: RetrainConfig, reg: ModelRegistry, normal: pd.DataFrame, verbose: int
 ) -> GANomalyDetector:
@@ -512,6 +560,13 @@ def outcome_text(outcome: RetrainOutcome) -> str:
         ),
         f"rows: {json.dumps(outcome.rows)}",
     ]
+    if outcome.threshold:
+        t = outcome.threshold
+        lines.append(
+            f"threshold {t['over_window']:.4g} set over the window with the "
+            f"{t['held_back_share']:.2%} held-back rows counted as anomalies "
+            f"(on the learned rows alone: {t['on_learned_rows']:.4g})"
+        )
     if outcome.gate.get("decided_by"):
         lines.append(f"decided by: {outcome.gate['decided_by']}")
     return "\n".join(lines)

@@ -234,6 +234,44 @@ def threshold_for_fpr(normal_scores: np.ndarray, target_fpr: float) -> float:
     return float(ordered[n - 1 - allowed])
 
 
+def threshold_with_held_back(
+    validation_scores: np.ndarray,
+    n_learned: int,
+    held_scores: np.ndarray,
+    target_fpr: float,
+) -> float:
+    """Threshold of a model whose training window had suspected anomalies held back.
+
+    The model learned from ``n_learned`` rows and was calibrated on a sample
+    of them (``validation_scores``); the held-back rows (``held_scores``) were
+    its window's suspected anomalies: fraud, and the top of the normal tail
+    that the model in service flagged as well. A threshold set on the learned
+    rows alone flags ``target_fpr`` of a population whose top has been cut
+    off, so it flags more than that of the whole population. Here each
+    validation row stands for ``n_learned / len(validation_scores)`` rows of
+    the window, each held-back row for itself, and the threshold is the
+    smallest score that flags at most ``max(target_fpr, held share)`` of the
+    window: the held-back rows count as the window's anomalies, and none of the
+    normal tail is counted twice.
+    """
+    val = np.asarray(validation_scores, dtype=np.float64)
+    held = np.asarray(held_scores, dtype=np.float64)
+    n_window = n_learned + held.size
+    if not val.size or not held.size or n_window <= 0:
+        return threshold_for_fpr(val, target_fpr)
+    scores = np.concatenate([val, held])
+    weights = np.concatenate(
+        [np.full(val.size, n_learned / val.size), np.ones(held.size)]
+    )
+    order = np.argsort(-scores, kind="stable")
+    above = np.cumsum(weights[order])
+    allowed = max(target_fpr, held.size / n_window) * n_window
+    n_above = int(np.searchsorted(above, allowed * (1 + 1e-12), side="right"))
+    if n_above >= scores.size:
+        return float(scores[order[-1]])
+    return float(scores[order[n_above]])
+
+
 def fpr_estimate(sorted_normal: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """Estimated false-positive rate of each score: the normal rows scoring at least as high.
 

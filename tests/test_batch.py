@@ -304,3 +304,21 @@ def test_progress_shows_a_bar_on_a_terminal_and_log_lines_otherwise(
     quiet = _Progress(quiet=True)
     quiet.update(ScoreSummary(rows_in=1))
     assert capsys.readouterr().err == ""
+
+
+def test_a_job_allocates_arrow_memory_with_the_system_allocator_then_restores_the_pool(
+    monkeypatch,
+):
+    import pyarrow as pa
+
+    from anomaly_gan.jobs.batch import _system_memory_pool
+
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    before = pa.default_memory_pool().backend_name
+    with _system_memory_pool():
+        assert pa.default_memory_pool().backend_name == "system"
+    assert pa.default_memory_pool().backend_name == before
+    # A pool the user chose is left alone.
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", before)
+    with _system_memory_pool():
+        assert pa.default_memory_pool().backend_name == before

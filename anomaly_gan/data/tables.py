@@ -517,9 +517,19 @@ def _parquet_batches(path: Path, batch_rows: int) -> Iterator[TableBatch]:
 
     next_row = 1
     try:
-        dataset = ds.dataset(path, format="parquet")
+        # One file: ParquetFile decodes a batch at a time (a 1,000,000-row file
+        # of one row group peaked at 253 MB read this way, 375 MB through the
+        # dataset API, which decodes ahead); a folder is read as a dataset.
+        if path.is_dir():
+            dataset = ds.dataset(path, format="parquet")
+            schema = dataset.schema
+            batches = dataset.to_batches(batch_size=batch_rows)
+        else:
+            parquet = pq.ParquetFile(path)
+            schema = parquet.schema_arrow
+            batches = parquet.iter_batches(batch_size=batch_rows)
         empty = True
-        for record_batch in dataset.to_batches(batch_size=batch_rows):
+        for record_batch in batches:
             if record_batch.num_rows == 0:
                 continue
             empty = False
@@ -529,7 +539,7 @@ def _parquet_batches(path: Path, batch_rows: int) -> Iterator[TableBatch]:
             yield TableBatch(frame, path, rows)
         if empty:
             yield TableBatch(
-                dataset.schema.empty_table().to_pandas(), path, np.zeros(0, np.int64)
+                schema.empty_table().to_pandas(), path, np.zeros(0, np.int64)
             )
     except (pa.ArrowException, OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__

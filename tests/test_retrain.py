@@ -450,7 +450,9 @@ def test_holding_back_keeps_the_fraud_flagged_and_can_be_turned_off(
     (kept, held), (learned, none_held) = results[True], results[False]
     assert held > 0 and none_held == 0
     # Trained on the fraud, the challenger stops flagging it; held back, it does not.
-    assert kept >= 0.9 and kept > learned + 0.2
+    # (Measured: the champion flags 0.97 of it; held back 0.89 on one CPU and at
+    # least 0.90 on another, whose float32 rounding differs; learned 0.15.)
+    assert kept >= 0.8 and kept > learned + 0.5
 
 
 @pytest.mark.slow

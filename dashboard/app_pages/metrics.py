@@ -27,6 +27,21 @@ from anomaly_gan.scoring.metrics import (
 from anomaly_gan.scoring.threshold_advice import for_alert_budget, for_precision
 
 
+def _shown(threshold: float, scores: np.ndarray) -> str:
+    """Write ``threshold`` with the fewest decimals (at least 4) that flag the same events.
+
+    Suggested thresholds sit a hair below an event's score; four decimals can round
+    across a neighbouring score, and a threshold copied from the caption would then
+    flag a different set of events than the one whose figures the page shows.
+    """
+    flagged = int(np.sum(scores > threshold))
+    for places in range(4, 18):
+        text = f"{threshold:.{places}f}"
+        if int(np.sum(scores > float(text))) == flagged:
+            return text
+    return repr(threshold)
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def _ranked(
     key: str, _scores: np.ndarray, _labels: np.ndarray
@@ -190,7 +205,7 @@ if chosen is not None:
             )
             threshold = default if advice.threshold is None else advice.threshold
             st.caption(
-                f"Threshold {threshold:.4f} raises at most {int(budget):,} alerts in this "
+                f"Threshold {_shown(threshold, scores)} raises at most {int(budget):,} alerts in this "
                 "batch; `anomaly-gan threshold suggest --alerts-per-day` works per day "
                 "over several batches."
             )
@@ -216,7 +231,7 @@ if chosen is not None:
             else:
                 threshold = advice.threshold
                 st.caption(
-                    f"Threshold {threshold:.4f} is the lowest whose precision reaches "
+                    f"Threshold {_shown(threshold, scores)} is the lowest whose precision reaches "
                     f"{wanted:.2f} on these labels ({advice.labelled_above:,} events "
                     "above it); `anomaly-gan threshold suggest` does the same over "
                     "several batches."
@@ -235,7 +250,7 @@ if chosen is not None:
             allowed = int(np.floor(target * normal_scores.size))
             threshold = float(normal_scores[normal_scores.size - 1 - allowed])
             st.caption(
-                f"Threshold {threshold:.4f} flags at most {target:.1%} of the labelled normal events."
+                f"Threshold {_shown(threshold, scores)} flags at most {target:.1%} of the labelled normal events."
             )
         digest = hashlib.sha1(np.ascontiguousarray(labels).tobytes())
         digest.update(np.ascontiguousarray(scores).tobytes())

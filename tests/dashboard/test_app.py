@@ -662,3 +662,14 @@ def test_network_page_shows_hosts_ports_and_a_hosts_connections(env, network_sco
 def test_network_page_says_what_a_transactions_file_lacks(loaded):
     at = page("network")
     assert "holds no connection records" in at.info[0].value
+
+
+def test_a_shown_threshold_flags_the_events_the_page_counts():
+    from dashboard.app_pages.metrics import _shown
+
+    scores = np.array([0.5, 1.00002, 1.00004, 2.0])
+    threshold = float(np.nextafter(1.00004, -np.inf))  # flags the top two only
+    text = _shown(threshold, scores)
+    assert int(np.sum(scores > float(text))) == 2
+    assert text != f"{threshold:.4f}"  # four decimals would flag three
+    assert _shown(1.5, scores) == "1.5000"

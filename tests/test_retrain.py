@@ -402,7 +402,12 @@ def test_the_champions_alerts_are_held_back_and_the_gate_checks_without_labels(
     # model of the fresh data finds normal, were not learned from.
     fraud_in_training = 0.8 * frame["is_fraud"].sum()  # 20% of rows are the holdout
     assert rows["flagged_by_champion"] >= 0.8 * fraud_in_training
-    assert rows["held_back"] + rows["restored"] == rows["flagged_by_champion"]
+    # Lone alerts (the normal tail) are learned; the rest held back or given back.
+    assert rows["flagged_but_isolated"] > 0
+    assert (
+        rows["held_back"] + rows["restored"] + rows["flagged_but_isolated"]
+        == rows["flagged_by_champion"]
+    )
     assert rows["learned"] == rows["train_normal"] - rows["held_back"]
     checks = {c["check"]: c for c in outcome.gate["checks"]}
     assert set(checks) == {"false_positive_rate", "alert_retention", "rank_agreement"}
@@ -413,6 +418,20 @@ def test_the_champions_alerts_are_held_back_and_the_gate_checks_without_labels(
     assert outcome.gate["decided_by"] in ("all checks", *checks)
     report = ModelRegistry(config.registry).run_reports()[-1]
     assert report["rows"]["held_back"] == rows["held_back"]
+    # The learned tail calibrates the threshold like any learned row.
+    assert report["threshold"] is None
+
+
+@pytest.mark.slow
+def test_holding_back_every_alert_sets_the_threshold_over_the_window(
+    tmp_path, champion_registry
+):
+    _, config = _window(tmp_path, champion_registry, learn_isolated_alerts=False)
+    outcome = run_retrain(config)
+    rows = outcome.rows
+    assert rows["flagged_but_isolated"] == 0
+    assert rows["held_back"] + rows["restored"] == rows["flagged_by_champion"]
+    report = ModelRegistry(config.registry).run_reports()[-1]
     # The challenger's threshold was set over its whole window, the held-back
     # rows counted as anomalies, never below the one set on the learned rows.
     threshold = report["threshold"]

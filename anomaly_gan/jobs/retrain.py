@@ -9,7 +9,8 @@ One run:
    share) for the comparison;
 4. scores the rest with the champion: the rows it flags are held back, not
    learned from ("don't learn what production flags"; fresh traffic holds fraud
-   nobody has labelled yet), unless analysts confirmed them benign; at most
+   nobody has labelled yet), unless analysts confirmed them benign or they
+   stand alone (most of their nearest rows are not alerts); at most
    ``max_held_back`` of the rows, the champion's highest scores first, so that
    a new behaviour that has become common is still learned;
 5. trains a model on the rest; the held-back rows that this model of the fresh
@@ -63,6 +64,7 @@ from anomaly_gan.features.connections import (
     is_connection_table,
     network_roles,
 )
+from anomaly_gan.jobs.alert_groups import isolated_alerts
 from anomaly_gan.jobs.retrain_config import RetrainConfig
 from anomaly_gan.jobs.retrain_gate import (
     apply_gate,
@@ -218,7 +220,8 @@ def _run(
     )
     if learn is not None and not learn.all():
         challenger = _restore(config, reg, normal, learn, challenger, outcome, verbose)
-        _recalibrate(challenger, normal, learn, outcome)
+        if not config.learn_isolated_alerts:
+            _recalibrate(challenger, normal, learn, outcome)
     outcome.rows["learned"] = len(normal) if learn is None else int(learn.sum())
     challenger_scores = _scores(challenger, holdout)
     outcome.challenger = assess_scores(challenger_scores, challenger.threshold_, labels)
@@ -333,8 +336,9 @@ def _hold_back(
     """Which training rows the challenger learns from (None: all).
 
     The rows the champion flags are held back, unless analysts confirmed them
-    benign; at most ``max_held_back`` of the rows, the highest champion scores
-    first. Held-back rows neither train nor calibrate the challenger: its
+    benign or they stand alone among the window's rows (most of their nearest
+    rows are not alerts: the tail of normal traffic, ``alert_groups``); at most
+    ``max_held_back`` of the rows, the highest champion scores first. Held-back rows neither train nor calibrate the challenger: its
     threshold is set on the rows it learns from. ``_restore`` then gives back
     those a model of the fresh data finds normal. The counts go into the run
     report.
@@ -352,6 +356,16 @@ def _hold_back(
     if config.confirmed_benign_ids:
         benign = _id_mask(config, normal, config.confirmed_benign_ids)
     candidates = np.flatnonzero(flagged & ~benign)
+    isolated = np.zeros(len(candidates), dtype=bool)
+    if config.learn_isolated_alerts:
+        isolated = isolated_alerts(
+            lambda rows: _encoded(champion, normal.iloc[rows]),
+            len(normal),
+            flagged,
+            candidates,
+            random_state=config.random_state,
+        )
+        candidates = candidates[~isolated]
     cap = int(np.floor(config.max_held_back * len(normal)))
     if len(candidates) > cap:  # the champion's highest scores first
         order = np.argsort(-scores[candidates], kind="stable")
@@ -363,8 +377,9 @@ def _hold_back(
             "flagged_by_champion": int(flagged.sum()),
             "held_back": int((~learn).sum()),
             "flagged_but_confirmed_benign": int((flagged & benign).sum()),
+            "flagged_but_isolated": int(isolated.sum()),
             "flagged_but_over_max_held_back": int(
-                (flagged & ~benign).sum() - (~learn).sum()
+                (flagged & ~benign).sum() - isolated.sum() - (~learn).sum()
             ),
         }
     )
@@ -485,7 +500,9 @@ def _recalibrate(
     target share of normal rows (docs/benchmarks.md, issue 21). The held-back
     rows are counted as the window's anomalies instead
     (``scorer.threshold_with_held_back``). Models thresholded by
-    contamination keep their rule.
+    contamination keep their rule. Only when every alert is held back
+    (``learn_isolated_alerts = false``): otherwise the lone alerts, the normal
+    tail, are learned and calibrate the threshold like any learned row.
     """
     if challenger.config_.threshold_method == "contamination" or learn.all():
         return
@@ -530,6 +547,16 @@ def _train(
         logger.info("not resuming: %s", exc)
         shutil.rmtree(_checkpoint_dir(reg), ignore_errors=True)
         return det.fit(normal)
+
+
+def _encoded(det: GANomalyDetector, frame: pd.DataFrame) -> np.ndarray:
+    """Return the model's encoding of ``frame`` (unseen categories expected)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        encoded: np.ndarray = np.asarray(det.preprocessor_.transform(frame))
+    return encoded
 
 
 def _scores(det: GANomalyDetector, frame: pd.DataFrame) -> np.ndarray:

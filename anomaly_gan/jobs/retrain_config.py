@@ -36,6 +36,7 @@ class RetrainConfig:
     suppressions_db: str | None = None
     id_col: str | None = None
     hold_back_flagged: bool = True
+    learn_isolated_alerts: bool = True
     max_held_back: float = 0.1
     holdout_fraction: float = 0.2
     random_state: int = 0
@@ -93,6 +94,7 @@ class RetrainConfig:
                 "confirmed_benign_ids",
                 "id_col",
                 "hold_back_flagged",
+                "learn_isolated_alerts",
                 "max_held_back",
                 "suppressions_db",
             },
@@ -150,6 +152,7 @@ class RetrainConfig:
             if normal.get("suppressions_db")
             else None,
             hold_back_flagged=_flag(normal, "hold_back_flagged", source),
+            learn_isolated_alerts=_flag(normal, "learn_isolated_alerts", source),
             max_held_back=float(normal.get("max_held_back", 0.1)),
             holdout_fraction=float(holdout.get("fraction", 0.2)),
             random_state=int(holdout.get("random_state", 0)),

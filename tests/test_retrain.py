@@ -104,6 +104,7 @@ def test_gate_promotes_a_first_model_then_keeps_a_better_champion(
     assert reg.aliases() == {"production": 1}
     assert [v["version"] for v in reg.versions()] == [1, 2]  # kept for inspection
     second = reg.run_reports()[-1]
+    assert first["started_at"] < second["started_at"]  # in order, even within a second
     assert second["decision"] == "keep champion"
     assert second["challenger"]["roc_auc"] < second["champion"]["roc_auc"] - 0.005
     assert re.search(

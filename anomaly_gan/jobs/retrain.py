@@ -160,7 +160,9 @@ def _run(
     stamp = dt.datetime.now(dt.timezone.utc)
     outcome = RetrainOutcome(
         run_id=f"{stamp:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}",
-        started_at=stamp.isoformat(timespec="seconds"),
+        started_at=stamp.isoformat(
+            timespec="microseconds"
+        ),  # runs can start within a second
         alias=config.alias,
     )
     frame, fraud = _load(config, outcome)
@@ -303,7 +305,9 @@ def _finish(
     outcome: RetrainOutcome, reg: ModelRegistry, started: float
 ) -> RetrainOutcome:
     """Stamp the end of the run and write its report."""
-    outcome.finished_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    outcome.finished_at = dt.datetime.now(dt.timezone.utc).isoformat(
+        timespec="microseconds"
+    )
     outcome.seconds = time.perf_counter() - started
     reg.write_run_report(outcome.run_id, outcome.to_dict())
     if outcome.version is not None:

@@ -415,7 +415,12 @@ class ModelRegistry:
                 reports.append(json.loads(path.read_text()))
             except (OSError, ValueError):
                 continue
-        return sorted(reports, key=lambda r: str(r.get("started_at", "")))
+        # By start time (to the microsecond: two runs can start within one second,
+        # and run ids in the same second sort by their random suffix).
+        return sorted(
+            reports,
+            key=lambda r: (str(r.get("started_at", "")), str(r.get("finished_at", ""))),
+        )
 
     # --------------------------------------------------------------- helpers
     def _resolve_in(self, state: dict[str, Any], ref: str | int) -> int:

@@ -9,7 +9,8 @@ seeds on the same images, or a wider latent code) makes the GAN's share larger.
 `fit` trains the default image detector on one-class MNIST splits of
 `../shared/BENCHMARK.md` (digit d the anomaly), then, on the detector's own
 training and held-out images, extra GANs: `seed+1`, `seed+2` (the default
-sizes, another initialisation and batch order) and `latent128` (a 128-wide code).
+sizes, another initialisation and batch order), `latent128` (a 128-wide code)
+and `epochs20` (twice the default's training, the same seed).
 For every test image it writes the label and each view's distance, normalised
 on the held-out images as the detector does (``pixels``, ``latent`` of the
 default GAN, and one per extra GAN). `evaluate` combines them by each rule and
@@ -102,6 +103,8 @@ def fit_one(folder: str, digit: int, seed: int, extra: list[str]) -> dict[str, A
             gan_seed = seed + 1000 * int(name[5:])
         elif name.startswith("latent"):
             sizes = dataclasses.replace(sizes, latent_dim=int(name[6:]))
+        elif name.startswith("epochs"):
+            sizes = dataclasses.replace(sizes, epochs=int(name[6:]))
 
         def build(sizes: Any = sizes) -> tuple[ImageGenerator, ImageDiscriminator]:
             gen = ImageGenerator(
@@ -168,6 +171,10 @@ def rules(run: dict[str, Any]) -> dict[str, np.ndarray]:
         wide = extra["latent128"]
         out["latent128 alone"] = wide
         out["pixels + latent128"] = _mean(p, wide)
+    for name, longer in extra.items():
+        if name.startswith("epochs"):
+            out[f"latent, {name[6:]} epochs, alone"] = longer
+            out[f"pixels + latent, {name[6:]} epochs"] = _mean(p, longer)
     return out
 
 
